@@ -1,0 +1,159 @@
+package chat
+
+import (
+	"sync"
+	"time"
+)
+
+// EventType names the kind of an Event, as sent in the SSE "event:" field.
+type EventType string
+
+// Event types published on the Feed.
+const (
+	EventPeerConnected    EventType = "peer_connected"
+	EventPeerDisconnected EventType = "peer_disconnected"
+	// EventReset tells a resuming subscriber that events it asked for were
+	// dropped from the buffer (or lost in a restart): re-read state.
+	EventReset EventType = "reset"
+)
+
+// Event is one entry of the node's event feed.
+type Event struct {
+	ID   uint64    `json:"id"`
+	Type EventType `json:"type"`
+	Time time.Time `json:"time"`
+	Data any       `json:"data,omitempty"`
+}
+
+// PeerEvent is the Data of peer_connected and peer_disconnected events.
+type PeerEvent struct {
+	PeerID    string `json:"peer_id"`
+	Addr      string `json:"addr,omitempty"`
+	Direction string `json:"direction,omitempty"`
+}
+
+// DefaultFeedSize is how many past events a Feed keeps for resuming
+// subscribers.
+const DefaultFeedSize = 4096
+
+// subscriberBuffer bounds what a slow subscriber may fall behind before the
+// feed drops it; it can resume from its last event ID.
+const subscriberBuffer = 256
+
+// Feed is an in-memory, bounded log of events with live subscribers.
+// Event IDs start at the feed's creation time in microseconds and grow by
+// one, so IDs keep increasing across daemon restarts and a client resuming
+// with an ID from a previous run is told it missed events (EventReset).
+type Feed struct {
+	mu     sync.Mutex
+	buf    []Event // ring of the last len(buf) events
+	start  uint64  // ID of the first event this feed ever published
+	next   uint64  // ID the next event gets
+	subs   map[*Subscription]struct{}
+	closed bool
+}
+
+// NewFeed returns a feed that keeps the last size events (DefaultFeedSize
+// when size ≤ 0).
+func NewFeed(size int) *Feed {
+	return newFeed(size, uint64(time.Now().UnixMicro()))
+}
+
+func newFeed(size int, first uint64) *Feed {
+	if size <= 0 {
+		size = DefaultFeedSize
+	}
+	return &Feed{
+		buf:   make([]Event, size),
+		start: first,
+		next:  first,
+		subs:  make(map[*Subscription]struct{}),
+	}
+}
+
+// Publish appends an event and hands it to every subscriber. A subscriber
+// whose buffer is full is dropped rather than blocking the publisher.
+func (f *Feed) Publish(typ EventType, data any) Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ev := Event{ID: f.next, Type: typ, Time: time.Now().UTC(), Data: data}
+	f.next++
+	f.buf[ev.ID%uint64(len(f.buf))] = ev
+	for s := range f.subs {
+		select {
+		case s.ch <- ev:
+		default:
+			f.dropLocked(s)
+		}
+	}
+	return ev
+}
+
+// Subscribe starts a subscription. With after = 0 it delivers only new
+// events; otherwise it first delivers the buffered events with ID > after,
+// preceded by an EventReset when some of them are no longer buffered.
+func (f *Feed) Subscribe(after uint64) *Subscription {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := &Subscription{feed: f}
+	var backlog []Event
+	if after != 0 && after+1 < f.next {
+		oldest := f.start
+		if f.next-f.start > uint64(len(f.buf)) {
+			oldest = f.next - uint64(len(f.buf))
+		}
+		from := after + 1
+		if from < oldest {
+			backlog = append(backlog, Event{Type: EventReset, Time: time.Now().UTC()})
+			from = oldest
+		}
+		for id := from; id < f.next; id++ {
+			backlog = append(backlog, f.buf[id%uint64(len(f.buf))])
+		}
+	}
+	s.ch = make(chan Event, subscriberBuffer+len(backlog))
+	for _, ev := range backlog {
+		s.ch <- ev
+	}
+	if f.closed {
+		close(s.ch)
+		return s
+	}
+	f.subs[s] = struct{}{}
+	return s
+}
+
+// Close ends every subscription; later subscriptions end at once.
+func (f *Feed) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	for s := range f.subs {
+		f.dropLocked(s)
+	}
+}
+
+func (f *Feed) dropLocked(s *Subscription) {
+	delete(f.subs, s)
+	close(s.ch)
+}
+
+// Subscription receives events from a Feed until it is closed, the feed
+// closes, or it falls too far behind.
+type Subscription struct {
+	feed *Feed
+	ch   chan Event
+}
+
+// Events returns the channel of events; it is closed when the subscription
+// ends.
+func (s *Subscription) Events() <-chan Event { return s.ch }
+
+// Close ends the subscription. It is safe to call more than once.
+func (s *Subscription) Close() {
+	s.feed.mu.Lock()
+	defer s.feed.mu.Unlock()
+	if _, ok := s.feed.subs[s]; ok {
+		s.feed.dropLocked(s)
+	}
+}

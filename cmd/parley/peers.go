@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) peersCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "peers",
+		Short: "List connected peers",
+		Long: `List the peers this node is connected to, with the address of the
+connection, its direction and whether it runs through a relay.
+
+Example:
+  parley peers --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			client, err := c.client()
+			if err != nil {
+				return err
+			}
+			peers, err := client.Peers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return c.output(peers, func(w io.Writer) error {
+				if len(peers) == 0 {
+					fmt.Fprintln(w, "no peers connected")
+					return nil
+				}
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "PEER\tADDRESS\tDIRECTION\tPATH\tLATENCY")
+				for _, p := range peers {
+					path := "direct"
+					if p.Relayed {
+						path = "relayed"
+					}
+					lat := "-"
+					if p.LatencyMS > 0 {
+						lat = fmt.Sprintf("%.1fms", p.LatencyMS)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.PeerID, p.Addr, p.Direction, path, lat)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+}
+
+func (c *cli) connectCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "connect <multiaddr>",
+		Short: "Connect to a peer by its address",
+		Long: `Connect to a peer. The address is a multiaddr that ends in /p2p/<peer id>,
+as printed by the other node's parley id.
+
+Example:
+  parley connect /ip4/127.0.0.1/tcp/40123/p2p/12D3KooW...`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, err := c.client()
+			if err != nil {
+				return err
+			}
+			pi, err := client.Connect(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return c.output(pi, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "connected to %s via %s\n", pi.PeerID, pi.Addr)
+				return err
+			})
+		},
+	}
+}
+
+func (c *cli) disconnectCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "disconnect <peer id>",
+		Short: "Close the connections to a peer",
+		Long: `Close every connection to a peer. Contacts and bootstrap peers may be
+redialed later by the node.
+
+Example:
+  parley disconnect 12D3KooW...`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, err := c.client()
+			if err != nil {
+				return err
+			}
+			if err := client.Disconnect(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			result := map[string]string{"peer_id": args[0], "status": "disconnected"}
+			return c.output(result, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "disconnected from %s\n", args[0])
+				return err
+			})
+		},
+	}
+}

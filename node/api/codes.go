@@ -1,0 +1,76 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/parley-im/parley/node"
+)
+
+// Code is the machine-readable outcome in a ServerResponse.
+type Code int
+
+// Response codes. Keep README.md's table in step with this one.
+const (
+	CodeOK               Code = 0
+	CodeBadRequest       Code = 1000 // malformed JSON, unknown field, missing value
+	CodeBadMultiaddr     Code = 1001 // a multiaddr that does not parse or lacks /p2p/
+	CodeBadPeerID        Code = 1002 // a peer ID that does not parse
+	CodeSelf             Code = 1003 // the request names this node itself
+	CodeUnauthorized     Code = 1100 // missing or wrong bearer token
+	CodeForbidden        Code = 1101 // foreign Host or Origin header
+	CodeNotFound         Code = 1200 // no such route or object
+	CodeMethodNotAllowed Code = 1201 // the route exists with another method
+	CodeNotConnected     Code = 1202 // no connection to that peer
+	CodeTooLarge         Code = 1300 // request body over the limit
+	CodeUnreachable      Code = 1400 // dialing the peer failed
+	CodeInternal         Code = 1500 // a bug or a storage failure; see the daemon log
+	CodeUnavailable      Code = 1501 // the daemon is shutting down
+)
+
+// errorKinds maps the errors of lower layers to codes and statuses, the
+// one place where that happens. The first match wins.
+var errorKinds = []struct {
+	err    error
+	code   Code
+	status int
+}{
+	{node.ErrBadAddr, CodeBadMultiaddr, http.StatusBadRequest},
+	{node.ErrBadPeerID, CodeBadPeerID, http.StatusBadRequest},
+	{node.ErrSelf, CodeSelf, http.StatusBadRequest},
+	{node.ErrNotConnected, CodeNotConnected, http.StatusNotFound},
+	{node.ErrUnreachable, CodeUnreachable, http.StatusBadGateway},
+}
+
+// Error is an API failure: a code, its HTTP status and a message. The
+// server writes it as an envelope; the client returns it.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// errorf builds an *Error.
+func errorf(status int, code Code, msg string) *Error {
+	return &Error{Status: status, Code: code, Message: msg}
+}
+
+// classify turns any error into an *Error.
+func classify(err error) *Error {
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, err.Error())
+	}
+	for _, k := range errorKinds {
+		if errors.Is(err, k.err) {
+			return errorf(k.status, k.code, err.Error())
+		}
+	}
+	return errorf(http.StatusInternalServerError, CodeInternal, err.Error())
+}

@@ -1,0 +1,165 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parley-im/parley/node"
+)
+
+// Server serves the local API of one node.
+type Server struct {
+	node  *node.Node
+	token string
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// NewServer returns the API of n, guarded by token.
+func NewServer(n *node.Node, token string, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{node: n, token: token, log: log, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// route is one entry of the route table.
+type route struct {
+	pattern string // Go 1.22 ServeMux pattern: "METHOD /path/{wildcard}"
+	handler http.HandlerFunc
+	maxBody int64 // 0: MaxBodySize
+}
+
+// routes is the one route table of the API.
+func (s *Server) routes() {
+	table := []route{
+		{pattern: "GET /v1/node", handler: s.getNode},
+		{pattern: "GET /v1/peers", handler: s.getPeers},
+		{pattern: "POST /v1/peers", handler: s.postPeers},
+		{pattern: "DELETE /v1/peers/{id}", handler: s.deletePeer},
+		{pattern: "GET /v1/events", handler: s.getEvents},
+		{pattern: "GET /metrics", handler: promhttp.HandlerFor(s.node.Metrics(), promhttp.HandlerOpts{}).ServeHTTP},
+	}
+	for _, rt := range table {
+		limit := rt.maxBody
+		if limit == 0 {
+			limit = MaxBodySize
+		}
+		h := rt.handler
+		s.mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			h(w, r)
+		})
+	}
+	s.mux.HandleFunc("/", s.notFound)
+}
+
+// ServeHTTP checks Host, Origin and the token, then routes the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !loopbackHost(r.Host) {
+		s.fail(w, errorf(http.StatusForbidden, CodeForbidden, fmt.Sprintf("host %q is not a loopback name; the API only answers requests for 127.0.0.1, ::1 or localhost", r.Host)))
+		return
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r.Host) {
+		s.fail(w, errorf(http.StatusForbidden, CodeForbidden, fmt.Sprintf("origin %q may not use this API", origin)))
+		return
+	}
+	if !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+		s.fail(w, errorf(http.StatusUnauthorized, CodeUnauthorized, "missing or wrong API token: send Authorization: Bearer <token from api.token in the node's home>"))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1
+}
+
+// loopbackHost reports whether a Host header names this machine by a
+// loopback address or "localhost", which defeats DNS rebinding.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// sameOrigin accepts an Origin only when it is the API's own address
+// (a page the daemon serves itself), which stops cross-site requests.
+func sameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	return strings.EqualFold(u.Host, host) && loopbackHost(u.Host)
+}
+
+// notFound answers requests no route matched: 405 when the path exists
+// with other methods, 404 otherwise, both in the envelope.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		s.fail(w, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allowed, " or "))))
+		return
+	}
+	s.fail(w, errorf(http.StatusNotFound, CodeNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)))
+}
+
+// Serve runs the API on ln until ctx ends, then shuts down: open event
+// streams are ended and in-flight requests get up to 5 seconds.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	baseCtx, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("api server: %w", err)
+	case <-ctx.Done():
+	}
+	cancelBase() // ends SSE streams, which would otherwise keep Shutdown waiting
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutCtx)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	if err != nil {
+		return fmt.Errorf("api shutdown: %w", err)
+	}
+	return nil
+}

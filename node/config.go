@@ -1,0 +1,298 @@
+package node
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// Profile names.
+const (
+	ProfileDefault = "default"
+	ProfileServer  = "server"
+	ProfileLocal   = "local"
+)
+
+// DHT modes of NetworkConfig.DHTMode.
+const (
+	DHTAuto   = "auto"
+	DHTClient = "client"
+	DHTServer = "server"
+)
+
+// Config is the content of config.toml. Flags override it.
+type Config struct {
+	// Profile chooses the defaults of every other setting.
+	Profile string        `toml:"profile"`
+	API     APIConfig     `toml:"api"`
+	Network NetworkConfig `toml:"network"`
+	Storage StorageConfig `toml:"storage"`
+	Log     LogConfig     `toml:"log"`
+}
+
+// APIConfig configures the local control API.
+type APIConfig struct {
+	// Listen is host:port on a loopback address; port 0 picks a free port.
+	Listen string `toml:"listen"`
+}
+
+// NetworkConfig configures the libp2p host and discovery.
+type NetworkConfig struct {
+	// Listen are the multiaddrs the host listens on.
+	Listen []string `toml:"listen"`
+	// Bootstrap are multiaddrs with /p2p/ of peers to stay connected to.
+	Bootstrap []string `toml:"bootstrap"`
+	// MDNS finds peers on the local network.
+	MDNS bool `toml:"mdns"`
+	// NATPortMap asks the router for a port mapping (UPnP, NAT-PMP).
+	NATPortMap bool `toml:"nat_port_map"`
+	// HolePunching upgrades relayed connections to direct ones (DCUtR).
+	HolePunching bool `toml:"hole_punching"`
+	// AutoRelay reserves slots on relays when the node is not reachable.
+	AutoRelay bool `toml:"auto_relay"`
+	// RelayService offers circuit relay v2 to other peers.
+	RelayService bool `toml:"relay_service"`
+	// DualDHT runs the LAN and WAN DHTs; off runs one DHT (see package doc).
+	DualDHT bool `toml:"dual_dht"`
+	// DHTMode is auto, client or server.
+	DHTMode string `toml:"dht_mode"`
+	// ConnLow and ConnHigh are the connection manager's watermarks.
+	ConnLow  int `toml:"conn_low"`
+	ConnHigh int `toml:"conn_high"`
+	// MaxMemoryMiB bounds what the libp2p resource manager lets peers use.
+	MaxMemoryMiB int `toml:"max_memory_mib"`
+	// MaxFDs bounds the file descriptors the resource manager hands out.
+	MaxFDs int `toml:"max_fds"`
+}
+
+// StorageConfig configures the database.
+type StorageConfig struct {
+	// GCInterval is how often Badger's value log is garbage collected.
+	GCInterval Duration `toml:"gc_interval"`
+	// SyncWrites fsyncs every commit (survives power loss, slower).
+	SyncWrites bool `toml:"sync_writes"`
+}
+
+// LogConfig configures the daemon's log.
+type LogConfig struct {
+	// Level is debug, info, warn or error.
+	Level string `toml:"level"`
+}
+
+// Duration is a time.Duration written as "10m" in TOML.
+type Duration time.Duration
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the duration as a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// ProfileConfig returns the full config of a profile.
+func ProfileConfig(profile string) (Config, error) {
+	c := Config{
+		Profile: profile,
+		API:     APIConfig{Listen: "127.0.0.1:7070"},
+		Network: NetworkConfig{
+			DHTMode:      DHTAuto,
+			ConnLow:      32,
+			ConnHigh:     96,
+			MaxMemoryMiB: 128,
+			MaxFDs:       512,
+		},
+		Storage: StorageConfig{GCInterval: Duration(10 * time.Minute)},
+		Log:     LogConfig{Level: "info"},
+	}
+	switch profile {
+	case ProfileDefault:
+		c.Network.Listen = []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1", "/ip6/::/tcp/4001", "/ip6/::/udp/4001/quic-v1"}
+		c.Network.MDNS = true
+		c.Network.NATPortMap = true
+		c.Network.HolePunching = true
+		c.Network.AutoRelay = true
+		c.Network.DualDHT = true
+	case ProfileServer:
+		c.Network.Listen = []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1", "/ip6/::/tcp/4001", "/ip6/::/udp/4001/quic-v1"}
+		c.Network.RelayService = true
+		c.Network.DualDHT = true
+		c.Network.DHTMode = DHTServer
+		c.Network.ConnLow = 256
+		c.Network.ConnHigh = 1024
+		c.Network.MaxMemoryMiB = 512
+		c.Network.MaxFDs = 4096
+	case ProfileLocal:
+		c.API.Listen = "127.0.0.1:0"
+		c.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+		c.Network.DHTMode = DHTServer
+	default:
+		return Config{}, fmt.Errorf("%w: profile %q: want %s, %s or %s", ErrBadConfig, profile, ProfileDefault, ProfileServer, ProfileLocal)
+	}
+	return c, nil
+}
+
+// LoadConfig reads the config file at path over the defaults of the profile
+// it names. An unknown key or a bad value is an error that names it.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(data, path)
+}
+
+// ParseConfig is LoadConfig on bytes; name is used in messages.
+func ParseConfig(data []byte, name string) (Config, error) {
+	var head struct {
+		Profile string `toml:"profile"`
+	}
+	if _, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&head); err != nil {
+		return Config{}, fmt.Errorf("%w: %s: %v", ErrBadConfig, name, err)
+	}
+	if head.Profile == "" {
+		head.Profile = ProfileDefault
+	}
+	c, err := ProfileConfig(head.Profile)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
+	if err != nil {
+		return Config{}, fmt.Errorf("%w: %s: %v", ErrBadConfig, name, err)
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		keys := make([]string, len(undecoded))
+		for i, k := range undecoded {
+			keys[i] = k.String()
+		}
+		return Config{}, fmt.Errorf("%w: %s: unknown key %s", ErrBadConfig, name, strings.Join(keys, ", "))
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return c, nil
+}
+
+// WriteConfig writes c to path, refusing to replace an existing file.
+func WriteConfig(path string, c Config) error {
+	var buf bytes.Buffer
+	buf.WriteString("# Parley node config. Keys left out take the profile's defaults.\n")
+	if err := toml.NewEncoder(&buf).Encode(c); err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return fmt.Errorf("write config %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write config %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate checks every value and names the first bad key.
+func (c Config) Validate() error {
+	bad := func(key, format string, a ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrBadConfig, key, fmt.Sprintf(format, a...))
+	}
+	if _, err := ProfileConfig(c.Profile); err != nil {
+		return err
+	}
+	if err := checkAPIListen(c.API.Listen); err != nil {
+		return bad("api.listen", "%v", err)
+	}
+	if len(c.Network.Listen) == 0 {
+		return bad("network.listen", "at least one address is needed")
+	}
+	for _, s := range c.Network.Listen {
+		if _, err := ma.NewMultiaddr(s); err != nil {
+			return bad("network.listen", "%q: %v", s, err)
+		}
+	}
+	if _, err := ParseBootstrap(c.Network.Bootstrap); err != nil {
+		return bad("network.bootstrap", "%v", err)
+	}
+	switch c.Network.DHTMode {
+	case DHTAuto, DHTClient, DHTServer:
+	default:
+		return bad("network.dht_mode", "%q: want auto, client or server", c.Network.DHTMode)
+	}
+	if c.Network.ConnLow < 1 || c.Network.ConnHigh < c.Network.ConnLow {
+		return bad("network.conn_low", "need 1 ≤ conn_low (%d) ≤ conn_high (%d)", c.Network.ConnLow, c.Network.ConnHigh)
+	}
+	if c.Network.MaxMemoryMiB < 16 {
+		return bad("network.max_memory_mib", "%d: at least 16", c.Network.MaxMemoryMiB)
+	}
+	if c.Network.MaxFDs < 32 {
+		return bad("network.max_fds", "%d: at least 32", c.Network.MaxFDs)
+	}
+	if c.Storage.GCInterval < 0 {
+		return bad("storage.gc_interval", "must not be negative")
+	}
+	if _, err := parseLevel(c.Log.Level); err != nil {
+		return bad("log.level", "%v", err)
+	}
+	return nil
+}
+
+func checkAPIListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q: want host:port", addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("%q: bad port", addr)
+	}
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("%q: the API only listens on a loopback address", addr)
+	}
+	return nil
+}
+
+// ParseBootstrap parses bootstrap multiaddrs; each must end in /p2p/<id>.
+func ParseBootstrap(addrs []string) ([]peer.AddrInfo, error) {
+	var out []peer.AddrInfo
+	for _, s := range addrs {
+		ai, err := ParsePeerAddr(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *ai)
+	}
+	return out, nil
+}
+
+// ParsePeerAddr parses a multiaddr that names a peer (…/p2p/<id>).
+func ParsePeerAddr(s string) (*peer.AddrInfo, error) {
+	m, err := ma.NewMultiaddr(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("%w %q: %v", ErrBadAddr, s, err)
+	}
+	ai, err := peer.AddrInfoFromP2pAddr(m)
+	if err != nil {
+		if errors.Is(err, peer.ErrInvalidAddr) {
+			return nil, fmt.Errorf("%w %q: it must end in /p2p/<peer id>", ErrBadAddr, s)
+		}
+		return nil, fmt.Errorf("%w %q: %v", ErrBadAddr, s, err)
+	}
+	return ai, nil
+}

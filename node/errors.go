@@ -1,0 +1,20 @@
+package node
+
+import "errors"
+
+var (
+	// ErrHomeLocked means another daemon runs on the same home directory.
+	ErrHomeLocked = errors.New("another parley daemon holds this home")
+	// ErrBadConfig means config.toml or a flag has an unknown key or a bad value.
+	ErrBadConfig = errors.New("bad config")
+	// ErrBadAddr means a multiaddr could not be parsed or lacks /p2p/<peer>.
+	ErrBadAddr = errors.New("bad multiaddr")
+	// ErrBadPeerID means a peer ID could not be parsed.
+	ErrBadPeerID = errors.New("bad peer id")
+	// ErrSelf means the request names this node itself.
+	ErrSelf = errors.New("that is this node's own peer id")
+	// ErrNotConnected means there is no connection to the peer.
+	ErrNotConnected = errors.New("not connected to that peer")
+	// ErrUnreachable means dialing the peer failed.
+	ErrUnreachable = errors.New("peer unreachable")
+)

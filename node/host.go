@@ -1,0 +1,174 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p-kad-dht/dual"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pubsubpb "github.com/libp2p/go-libp2p-pubsub/pb"
+	record "github.com/libp2p/go-libp2p-record"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/routing"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	tls "github.com/libp2p/go-libp2p/p2p/security/tls"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DHTPrefix keeps Parley's DHT apart from the public IPFS DHT.
+const DHTPrefix = "/parley"
+
+// buildHost makes the libp2p host: TCP and QUIC v1, Noise (preferred) and
+// TLS, yamux, explicit resource limits and a connection manager.
+func buildHost(cfg NetworkConfig, key crypto.PrivKey, reg prometheus.Registerer, userAgent string) (host.Host, error) {
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+	scaled := limits.Scale(int64(cfg.MaxMemoryMiB)<<20, cfg.MaxFDs)
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(scaled))
+	if err != nil {
+		return nil, fmt.Errorf("resource manager: %w", err)
+	}
+	cm, err := connmgr.NewConnManager(cfg.ConnLow, cfg.ConnHigh, connmgr.WithGracePeriod(time.Minute))
+	if err != nil {
+		rm.Close()
+		return nil, fmt.Errorf("connection manager: %w", err)
+	}
+	opts := []libp2p.Option{
+		libp2p.Identity(key),
+		libp2p.ListenAddrStrings(cfg.Listen...),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Security(tls.ID, tls.New),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+		libp2p.ResourceManager(rm),
+		libp2p.ConnectionManager(cm),
+		libp2p.PrometheusRegisterer(reg),
+		libp2p.UserAgent(userAgent),
+	}
+	if cfg.NATPortMap {
+		opts = append(opts, libp2p.NATPortMap())
+	}
+	if cfg.HolePunching {
+		opts = append(opts, libp2p.EnableHolePunching())
+	}
+	if cfg.RelayService {
+		opts = append(opts, libp2p.EnableRelayService(), libp2p.EnableNATService())
+	}
+	if !cfg.AutoRelay && !cfg.RelayService && !cfg.HolePunching {
+		opts = append(opts, libp2p.DisableRelay())
+	}
+	h, err := libp2p.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("libp2p host: %w", err)
+	}
+	return h, nil
+}
+
+// dhtRouting is what the node needs of either DHT flavour.
+type dhtRouting interface {
+	routing.Routing
+	Close() error
+}
+
+// buildDHT makes the dual (LAN + WAN) DHT, or a single DHT for the local
+// profile (see the package doc).
+func buildDHT(cfg NetworkConfig, h host.Host, validator record.Validator, bootstrap []peer.AddrInfo) (dhtRouting, error) {
+	common := []dht.Option{
+		dht.ProtocolPrefix(DHTPrefix),
+		dht.Validator(validator),
+		dht.BootstrapPeers(bootstrap...),
+	}
+	mode := dht.ModeAuto
+	switch cfg.DHTMode {
+	case DHTClient:
+		mode = dht.ModeClient
+	case DHTServer:
+		mode = dht.ModeServer
+	}
+	if !cfg.DualDHT {
+		d, err := dht.New(h, append(common, dht.Mode(mode))...)
+		if err != nil {
+			return nil, fmt.Errorf("dht: %w", err)
+		}
+		return d, nil
+	}
+	d, err := dual.New(h, dual.DHTOption(common...), dual.WanDHTOption(dht.Mode(mode)))
+	if err != nil {
+		return nil, fmt.Errorf("dual dht: %w", err)
+	}
+	return d, nil
+}
+
+// buildPubSub makes GossipSub with strict signing, content-addressed
+// message IDs (the same payload from two paths is one message) and peer
+// scoring. Topic score parameters are added by the topics' owners.
+func buildPubSub(ctx context.Context, h host.Host) (*pubsub.PubSub, error) {
+	ps, err := pubsub.NewGossipSub(ctx, h,
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
+		pubsub.WithMessageIdFn(contentID),
+		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
+		pubsub.WithMaxMessageSize(256<<10),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("gossipsub: %w", err)
+	}
+	return ps, nil
+}
+
+func contentID(m *pubsubpb.Message) string {
+	sum := sha256.Sum256(m.Data)
+	return string(sum[:])
+}
+
+func peerScoreParams() *pubsub.PeerScoreParams {
+	return &pubsub.PeerScoreParams{
+		Topics:            map[string]*pubsub.TopicScoreParams{},
+		AppSpecificScore:  func(peer.ID) float64 { return 0 },
+		AppSpecificWeight: 1,
+		// Many peers behind one address is suspicious on the internet but
+		// normal on loopback and in a home LAN.
+		IPColocationFactorWeight:    -10,
+		IPColocationFactorThreshold: 8,
+		IPColocationFactorWhitelist: privateNets(),
+		BehaviourPenaltyWeight:      -10,
+		BehaviourPenaltyThreshold:   6,
+		BehaviourPenaltyDecay:       pubsub.ScoreParameterDecay(10 * time.Minute),
+		DecayInterval:               time.Second,
+		DecayToZero:                 0.01,
+		RetainScore:                 10 * time.Minute,
+	}
+}
+
+func peerScoreThresholds() *pubsub.PeerScoreThresholds {
+	return &pubsub.PeerScoreThresholds{
+		GossipThreshold:             -100,
+		PublishThreshold:            -500,
+		GraylistThreshold:           -1000,
+		AcceptPXThreshold:           10,
+		OpportunisticGraftThreshold: 3,
+	}
+}
+
+func privateNets() []*net.IPNet {
+	var nets []*net.IPNet
+	for _, cidr := range []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"} {
+		_, n, err := net.ParseCIDR(cidr)
+		if err == nil {
+			nets = append(nets, n)
+		}
+	}
+	return nets
+}

@@ -1,0 +1,106 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/parley-im/parley/identity"
+	"github.com/parley-im/parley/storage"
+)
+
+// InitResult reports what Init created.
+type InitResult struct {
+	PeerID        string `json:"peer_id"`
+	Home          string `json:"home"`
+	Profile       string `json:"profile"`
+	CreatedConfig bool   `json:"created_config"`
+	CreatedKey    bool   `json:"created_key"`
+}
+
+// Init prepares a home: the directory, config.toml for the profile (kept
+// if it exists), the identity key (kept if it exists) and the API token.
+// It is idempotent, so `parley daemon` runs it on every start.
+func Init(home Home, profile string, passphrase []byte) (InitResult, error) {
+	res := InitResult{Home: home.Dir, Profile: profile}
+	if err := home.Ensure(); err != nil {
+		return res, err
+	}
+	if _, err := os.Stat(home.ConfigPath()); errors.Is(err, os.ErrNotExist) {
+		cfg, err := ProfileConfig(profile)
+		if err != nil {
+			return res, err
+		}
+		if err := WriteConfig(home.ConfigPath(), cfg); err != nil {
+			return res, err
+		}
+		res.CreatedConfig = true
+	} else if err != nil {
+		return res, fmt.Errorf("config %s: %w", home.ConfigPath(), err)
+	} else {
+		cfg, err := LoadConfig(home.ConfigPath())
+		if err != nil {
+			return res, err
+		}
+		res.Profile = cfg.Profile
+	}
+	key, created, err := identity.LoadOrCreate(home.KeyPath(), passphrase)
+	if err != nil {
+		return res, fmt.Errorf("identity: %w", err)
+	}
+	res.CreatedKey = created
+	id, err := peerIDOf(key)
+	if err != nil {
+		return res, err
+	}
+	res.PeerID = id
+	if _, err := home.LoadOrCreateToken(); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func peerIDOf(key crypto.PrivKey) (string, error) {
+	id, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return "", fmt.Errorf("peer id: %w", err)
+	}
+	return id.String(), nil
+}
+
+// Initialized reports whether the home has a config file.
+func (h Home) Initialized() (bool, error) {
+	_, err := os.Stat(h.ConfigPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("config %s: %w", h.ConfigPath(), err)
+	}
+	return true, nil
+}
+
+// SetInitialNickname stores the owner's nickname in an initialized home
+// whose daemon is not running (parley init --nickname).
+func SetInitialNickname(home Home, nickname string) error {
+	if err := identity.ValidateNickname(nickname); err != nil {
+		return fmt.Errorf("nickname: %w", err)
+	}
+	lock, err := home.Lock()
+	if err != nil {
+		return fmt.Errorf("%w (set the nickname through the running daemon instead)", err)
+	}
+	defer lock.Unlock()
+	db, err := storage.Open(home.DBPath(), storage.Options{GCInterval: -1})
+	if err != nil {
+		return err
+	}
+	_, err = db.UpdateOwnProfile(func(p *storage.Profile) error {
+		p.Nickname = nickname
+		return nil
+	})
+	return errors.Join(err, db.Close())
+}

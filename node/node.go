@@ -1,0 +1,239 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/routing"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/parley-im/parley/chat"
+	"github.com/parley-im/parley/identity"
+	"github.com/parley-im/parley/storage"
+)
+
+// Version is the version of Parley, reported by the API and the CLI.
+var Version = "0.1.0-dev"
+
+// Options configure New.
+type Options struct {
+	// Home is the node's home directory; it must be initialized (see Init).
+	Home Home
+	// Config is the resolved configuration (config.toml plus flags).
+	Config Config
+	// Passphrase decrypts the identity key, when it is encrypted.
+	Passphrase []byte
+	// Logger receives the node's log. Default: discard.
+	Logger *slog.Logger
+}
+
+// Node is a running personal node.
+type Node struct {
+	cfg     Config
+	home    Home
+	log     *slog.Logger
+	lock    *Lock
+	store   *storage.DB
+	host    host.Host
+	dht     dhtRouting
+	pubsub  *pubsub.PubSub
+	feed    *chat.Feed
+	metrics *prometheus.Registry
+	started time.Time
+	reach   atomic.Int32 // network.Reachability
+
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closers   []func() error // run in reverse order by Close
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New starts a node on an initialized home: it takes the home's lock,
+// loads the identity key, opens storage, and starts the libp2p host, the
+// DHT, GossipSub and discovery. Close releases everything.
+func New(opts Options) (_ *Node, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := opts.Config.Validate(); err != nil {
+		return nil, err
+	}
+	bootstrap, err := ParseBootstrap(opts.Config.Network.Bootstrap)
+	if err != nil {
+		return nil, fmt.Errorf("%w: network.bootstrap: %v", ErrBadConfig, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{
+		cfg:     opts.Config,
+		home:    opts.Home,
+		log:     log,
+		feed:    chat.NewFeed(0),
+		metrics: prometheus.NewRegistry(),
+		started: time.Now(),
+		cancel:  cancel,
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, n.Close())
+		}
+	}()
+
+	n.lock, err = opts.Home.Lock()
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.lock.Unlock)
+
+	key, err := loadKey(opts.Home, opts.Passphrase)
+	if err != nil {
+		return nil, err
+	}
+	n.store, err = storage.Open(opts.Home.DBPath(), storage.Options{
+		Logger:     log.With("component", "storage"),
+		GCInterval: time.Duration(opts.Config.Storage.GCInterval),
+		SyncWrites: opts.Config.Storage.SyncWrites,
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.store.Close)
+
+	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.host, err = buildHost(opts.Config.Network, key, n.metrics, "parley/"+Version)
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.host.Close)
+	if err := n.watchNetwork(ctx); err != nil {
+		return nil, err
+	}
+
+	n.dht, err = buildDHT(opts.Config.Network, n.host, identity.NewValidator(time.Now), bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.dht.Close)
+
+	n.pubsub, err = buildPubSub(ctx, n.host)
+	if err != nil {
+		return nil, err
+	}
+
+	for _, ai := range bootstrap {
+		n.wg.Go(func() { n.keepConnected(ctx, ai) })
+	}
+	if opts.Config.Network.MDNS {
+		stop, err := n.startMDNS(ctx)
+		if err != nil {
+			return nil, err
+		}
+		n.closers = append(n.closers, stop)
+	}
+	log.Info("node started", "peer", n.host.ID(), "addrs", n.host.Addrs(), "profile", opts.Config.Profile)
+	return n, nil
+}
+
+func loadKey(home Home, passphrase []byte) (crypto.PrivKey, error) {
+	key, err := identity.Load(home.KeyPath(), passphrase)
+	if err != nil {
+		return nil, fmt.Errorf("load identity: %w", err)
+	}
+	return key, nil
+}
+
+// Close stops the node: discovery and background work, then GossipSub and
+// the DHT, the host, storage, and finally the home lock. It is safe to call
+// more than once.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		n.cancel() // stops GossipSub and every goroutine of the node
+		n.wg.Wait()
+		var errs []error
+		for i := len(n.closers) - 1; i >= 0; i-- {
+			errs = append(errs, n.closers[i]())
+		}
+		n.feed.Close()
+		n.closeErr = errors.Join(errs...)
+	})
+	return n.closeErr
+}
+
+// watchNetwork turns connectedness changes into feed events and tracks
+// reachability.
+func (n *Node) watchNetwork(ctx context.Context) error {
+	sub, err := n.host.EventBus().Subscribe([]any{
+		new(event.EvtPeerConnectednessChanged),
+		new(event.EvtLocalReachabilityChanged),
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe to network events: %w", err)
+	}
+	n.wg.Go(func() {
+		defer sub.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-sub.Out():
+				if !ok {
+					return
+				}
+				n.handleNetworkEvent(e)
+			}
+		}
+	})
+	return nil
+}
+
+func (n *Node) handleNetworkEvent(e any) {
+	switch e := e.(type) {
+	case event.EvtLocalReachabilityChanged:
+		n.reach.Store(int32(e.Reachability))
+	case event.EvtPeerConnectednessChanged:
+		pe := chat.PeerEvent{PeerID: e.Peer.String()}
+		switch e.Connectedness {
+		case network.Connected, network.Limited:
+			if conns := n.host.Network().ConnsToPeer(e.Peer); len(conns) > 0 {
+				pe.Addr = conns[0].RemoteMultiaddr().String()
+				pe.Direction = conns[0].Stat().Direction.String()
+			}
+			n.feed.Publish(chat.EventPeerConnected, pe)
+		case network.NotConnected:
+			n.feed.Publish(chat.EventPeerDisconnected, pe)
+		}
+	}
+}
+
+// Host returns the libp2p host.
+func (n *Node) Host() host.Host { return n.host }
+
+// Routing returns the DHT.
+func (n *Node) Routing() routing.Routing { return n.dht }
+
+// PubSub returns the GossipSub router.
+func (n *Node) PubSub() *pubsub.PubSub { return n.pubsub }
+
+// Store returns the node's database.
+func (n *Node) Store() *storage.DB { return n.store }
+
+// Feed returns the node's event feed.
+func (n *Node) Feed() *chat.Feed { return n.feed }
+
+// Metrics returns the registry behind GET /metrics, with libp2p's metrics.
+func (n *Node) Metrics() prometheus.Gatherer { return n.metrics }
+
+// Config returns the configuration the node runs with.
+func (n *Node) Config() Config { return n.cfg }

@@ -1,0 +1,176 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// connectTimeout bounds a dial started from the API.
+const connectTimeout = 15 * time.Second
+
+// Info describes this node, for GET /v1/node and `parley id`.
+type Info struct {
+	PeerID string `json:"peer_id"`
+	// ListenAddrs are the addresses the host listens on, with /p2p/<id>.
+	ListenAddrs []string `json:"listen_addrs"`
+	// Addrs are the addresses the node announces to peers: listen
+	// addresses, those observed by peers and port mappings.
+	Addrs []string `json:"addrs"`
+	// Reachability is public, private or unknown (AutoNAT's verdict).
+	Reachability  string    `json:"reachability"`
+	Version       string    `json:"version"`
+	Profile       string    `json:"profile"`
+	StartedAt     time.Time `json:"started_at"`
+	UptimeSeconds float64   `json:"uptime_seconds"`
+}
+
+// Info returns a description of this node.
+func (n *Node) Info() Info {
+	id := n.host.ID()
+	listen, err := n.host.Network().InterfaceListenAddresses()
+	if err != nil {
+		listen = n.host.Network().ListenAddresses()
+	}
+	return Info{
+		PeerID:        id.String(),
+		ListenAddrs:   p2pAddrs(listen, id),
+		Addrs:         p2pAddrs(n.host.Addrs(), id),
+		Reachability:  reachabilityName(network.Reachability(n.reach.Load())),
+		Version:       Version,
+		Profile:       n.cfg.Profile,
+		StartedAt:     n.started.UTC(),
+		UptimeSeconds: time.Since(n.started).Seconds(),
+	}
+}
+
+func reachabilityName(r network.Reachability) string {
+	switch r {
+	case network.ReachabilityPublic:
+		return "public"
+	case network.ReachabilityPrivate:
+		return "private"
+	default:
+		return "unknown"
+	}
+}
+
+func p2pAddrs(addrs []ma.Multiaddr, id peer.ID) []string {
+	out := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		full, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: id, Addrs: []ma.Multiaddr{a}})
+		if err != nil || len(full) == 0 {
+			continue
+		}
+		out = append(out, full[0].String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// PeerInfo describes one connected peer.
+type PeerInfo struct {
+	PeerID    string `json:"peer_id"`
+	Addr      string `json:"addr"`
+	Direction string `json:"direction"`
+	// Relayed is true when the connection runs through a circuit relay.
+	Relayed      bool      `json:"relayed"`
+	Streams      int       `json:"streams"`
+	OpenedAt     time.Time `json:"opened_at"`
+	LatencyMS    float64   `json:"latency_ms,omitempty"`
+	AgentVersion string    `json:"agent_version,omitempty"`
+}
+
+// Peers lists the connected peers, sorted by peer ID.
+func (n *Node) Peers() []PeerInfo {
+	var out []PeerInfo
+	for _, p := range n.host.Network().Peers() {
+		if pi, ok := n.peerInfo(p); ok {
+			out = append(out, pi)
+		}
+	}
+	slices.SortFunc(out, func(a, b PeerInfo) int {
+		if a.PeerID < b.PeerID {
+			return -1
+		}
+		if a.PeerID > b.PeerID {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// peerInfo describes the best connection to p: a direct one when there is
+// one.
+func (n *Node) peerInfo(p peer.ID) (PeerInfo, bool) {
+	conns := n.host.Network().ConnsToPeer(p)
+	if len(conns) == 0 {
+		return PeerInfo{}, false
+	}
+	best := conns[0]
+	for _, c := range conns[1:] {
+		if best.Stat().Limited && !c.Stat().Limited {
+			best = c
+		}
+	}
+	st := best.Stat()
+	pi := PeerInfo{
+		PeerID:    p.String(),
+		Addr:      best.RemoteMultiaddr().String(),
+		Direction: st.Direction.String(),
+		Relayed:   st.Limited,
+		Streams:   st.NumStreams,
+		OpenedAt:  st.Opened.UTC(),
+	}
+	if lat := n.host.Peerstore().LatencyEWMA(p); lat > 0 {
+		pi.LatencyMS = float64(lat.Microseconds()) / 1000
+	}
+	if av, err := n.host.Peerstore().Get(p, "AgentVersion"); err == nil {
+		if s, ok := av.(string); ok {
+			pi.AgentVersion = s
+		}
+	}
+	return pi, true
+}
+
+// Connect dials the peer named by a multiaddr ending in /p2p/<id>.
+func (n *Node) Connect(ctx context.Context, addr string) (PeerInfo, error) {
+	ai, err := ParsePeerAddr(addr)
+	if err != nil {
+		return PeerInfo{}, err
+	}
+	if ai.ID == n.host.ID() {
+		return PeerInfo{}, ErrSelf
+	}
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := n.host.Connect(ctx, *ai); err != nil {
+		return PeerInfo{}, fmt.Errorf("%w: %s: %v", ErrUnreachable, ai.ID, err)
+	}
+	pi, ok := n.peerInfo(ai.ID)
+	if !ok {
+		return PeerInfo{}, fmt.Errorf("%w: %s: connection closed right after it opened", ErrUnreachable, ai.ID)
+	}
+	return pi, nil
+}
+
+// Disconnect closes every connection to the peer.
+func (n *Node) Disconnect(id string) error {
+	p, err := peer.Decode(id)
+	if err != nil {
+		return fmt.Errorf("%w %q: %v", ErrBadPeerID, id, err)
+	}
+	if n.host.Network().Connectedness(p) == network.NotConnected {
+		return fmt.Errorf("%w: %s", ErrNotConnected, p)
+	}
+	if err := n.host.Network().ClosePeer(p); err != nil {
+		return fmt.Errorf("disconnect %s: %w", p, err)
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package storage
+
+import "encoding/binary"
+
+// Key layout. Every key starts with a short prefix that names its store;
+// numbers are big-endian so that byte order is numeric order. Peer IDs are
+// stored in their base58 text form and conversation IDs never contain '/',
+// so '/' separates the parts unambiguously.
+//
+//	s/schema                          schema version (uint32)
+//	s/profile                         the owner's Profile
+//	s/outbox-seq                      last outbox sequence number (uint64)
+//	c/<peer>                          ContactInfo
+//	r/<request id>                    FriendRequest
+//	rp/<peer>/<request id>            index: requests exchanged with a peer
+//	m/<conv>/<sentAt ns:8><id>        Message, history order
+//	x/<conv>/<id>                     index: message ID → its m/ key (dedupe)
+//	v/<conv>                          Conversation summary
+//	o/<peer>/<seq:8>                  OutboxItem, in send order per peer
+const (
+	prefixContact      = "c/"
+	prefixRequest      = "r/"
+	prefixRequestPeer  = "rp/"
+	prefixMessage      = "m/"
+	prefixMessageIndex = "x/"
+	prefixConversation = "v/"
+	prefixOutbox       = "o/"
+)
+
+var outboxSeqKey = []byte("s/outbox-seq")
+
+// join concatenates key parts into a new slice.
+func join(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]byte, 0, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func contactKey(peer string) []byte { return join([]byte(prefixContact), []byte(peer)) }
+
+func requestKey(id string) []byte { return join([]byte(prefixRequest), []byte(id)) }
+
+func requestPeerKey(peer, id string) []byte {
+	return join([]byte(prefixRequestPeer), []byte(peer), []byte("/"), []byte(id))
+}
+
+func messagePrefix(conv string) []byte {
+	return join([]byte(prefixMessage), []byte(conv), []byte("/"))
+}
+
+func messageKey(conv string, sentAtNanos int64, id string) []byte {
+	return join(messagePrefix(conv), be64(uint64(sentAtNanos)), []byte(id))
+}
+
+func messageIndexKey(conv, id string) []byte {
+	return join([]byte(prefixMessageIndex), []byte(conv), []byte("/"), []byte(id))
+}
+
+func conversationKey(conv string) []byte { return join([]byte(prefixConversation), []byte(conv)) }
+
+func outboxPrefix(peer string) []byte { return join([]byte(prefixOutbox), []byte(peer), []byte("/")) }
+
+func outboxKey(peer string, seq uint64) []byte { return join(outboxPrefix(peer), be64(seq)) }

@@ -1,0 +1,258 @@
+package storage
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// AddMessage stores m unless its conversation already has a message with
+// m.ID (the dedupe of redelivered messages), and updates the
+// conversation's summary. It reports whether m was new.
+func (tx *Tx) AddMessage(m Message) (bool, error) {
+	if m.ID == "" || m.ConversationID == "" || m.SentAt.UnixNano() <= 0 {
+		return false, fmt.Errorf("add message: id, conversation and a sent time are required")
+	}
+	idx := messageIndexKey(m.ConversationID, m.ID)
+	if _, err := tx.txn.Get(idx); err == nil {
+		return false, nil
+	} else if !isNotFound(err) {
+		return false, fmt.Errorf("check message %s: %w", m.ID, err)
+	}
+	key := messageKey(m.ConversationID, m.SentAt.UnixNano(), m.ID)
+	if err := setJSON(tx.txn, key, m); err != nil {
+		return false, err
+	}
+	if err := tx.txn.Set(idx, key); err != nil {
+		return false, fmt.Errorf("index message %s: %w", m.ID, err)
+	}
+	conv, err := tx.Conversation(m.ConversationID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	conv.ID = m.ConversationID
+	if conv.Last.ID == "" || !m.SentAt.Before(conv.Last.SentAt) {
+		conv.Last = m
+	}
+	if !m.Outgoing && m.Status != StatusRead {
+		conv.Unread++
+	}
+	if at := m.SentAt; at.After(conv.UpdatedAt) {
+		conv.UpdatedAt = at
+	}
+	return true, setJSON(tx.txn, conversationKey(conv.ID), conv)
+}
+
+// messageKeyByID finds the history key of a message by its ID.
+func (tx *Tx) messageKeyByID(conv, id string) ([]byte, error) {
+	item, err := tx.txn.Get(messageIndexKey(conv, id))
+	if isNotFound(err) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find message %s: %w", id, err)
+	}
+	key, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, fmt.Errorf("find message %s: %w", id, err)
+	}
+	return key, nil
+}
+
+// Message returns the message with id in conv, or ErrNotFound.
+func (tx *Tx) Message(conv, id string) (Message, error) {
+	key, err := tx.messageKeyByID(conv, id)
+	if err != nil {
+		return Message{}, err
+	}
+	var m Message
+	if err := getJSON(tx.txn, key, &m); err != nil {
+		return Message{}, err
+	}
+	return m, nil
+}
+
+// UpdateMessage loads a message, lets change modify it, and stores it when
+// change returns true (keeping the conversation summary in step). It
+// returns the message as stored and whether it changed.
+func (tx *Tx) UpdateMessage(conv, id string, change func(*Message) bool) (Message, bool, error) {
+	key, err := tx.messageKeyByID(conv, id)
+	if err != nil {
+		return Message{}, false, err
+	}
+	var m Message
+	if err := getJSON(tx.txn, key, &m); err != nil {
+		return Message{}, false, err
+	}
+	if !change(&m) {
+		return m, false, nil
+	}
+	if err := setJSON(tx.txn, key, m); err != nil {
+		return Message{}, false, err
+	}
+	c, err := tx.Conversation(conv)
+	if err != nil {
+		return Message{}, false, err
+	}
+	if c.Last.ID == m.ID {
+		c.Last = m
+		if err := setJSON(tx.txn, conversationKey(conv), c); err != nil {
+			return Message{}, false, err
+		}
+	}
+	return m, true, nil
+}
+
+// History returns up to limit messages of conv, newest first, older than
+// the cursor before ("" for the newest), and the cursor of the next page
+// ("" when there is none).
+func (tx *Tx) History(conv, before string, limit int) ([]Message, string, error) {
+	if limit <= 0 {
+		return nil, "", fmt.Errorf("history: limit must be positive")
+	}
+	prefix := messagePrefix(conv)
+	var start []byte
+	if before != "" {
+		suffix, err := hex.DecodeString(before)
+		if err != nil || len(suffix) < 8 {
+			return nil, "", fmt.Errorf("%w: history cursor %q", ErrBadCursor, before)
+		}
+		start = join(prefix, suffix)
+	}
+	out := make([]Message, 0, min(limit, 256))
+	var lastKey []byte
+	err := tx.scan(prefix, start, true, func(k, v []byte) (bool, error) {
+		if start != nil && string(k) == string(start) {
+			return true, nil // the cursor itself was on the previous page
+		}
+		if len(out) == limit {
+			return false, nil
+		}
+		var m Message
+		if err := json.Unmarshal(v, &m); err != nil {
+			return false, fmt.Errorf("decode %q: %w", k, err)
+		}
+		out = append(out, m)
+		lastKey = append(lastKey[:0], k...)
+		return true, nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("history of %s: %w", conv, err)
+	}
+	next := ""
+	if len(out) == limit {
+		next = hex.EncodeToString(lastKey[len(prefix):])
+	}
+	return out, next, nil
+}
+
+// Conversation returns the summary of conv, or ErrNotFound.
+func (tx *Tx) Conversation(conv string) (Conversation, error) {
+	var c Conversation
+	if err := getJSON(tx.txn, conversationKey(conv), &c); err != nil {
+		return Conversation{}, err
+	}
+	return c, nil
+}
+
+// Conversations lists every conversation, most recently active first.
+func (tx *Tx) Conversations() ([]Conversation, error) {
+	var out []Conversation
+	err := scanJSON(tx, []byte(prefixConversation), func(c Conversation) (bool, error) {
+		out = append(out, c)
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Conversation) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
+	return out, nil
+}
+
+// MarkRead marks the unread incoming messages of conv read, zeroes its
+// unread count, and returns the messages it changed (for read receipts).
+func (tx *Tx) MarkRead(conv string) ([]Message, error) {
+	c, err := tx.Conversation(conv)
+	if err != nil {
+		return nil, err
+	}
+	var changed []Message
+	var keys [][]byte
+	err = tx.scan(messagePrefix(conv), nil, true, func(k, v []byte) (bool, error) {
+		var m Message
+		if err := json.Unmarshal(v, &m); err != nil {
+			return false, fmt.Errorf("decode %q: %w", k, err)
+		}
+		if m.Outgoing {
+			return true, nil
+		}
+		if m.Status == StatusRead {
+			return false, nil // everything older was read with it
+		}
+		m.Status = StatusRead
+		changed = append(changed, m)
+		keys = append(keys, slices.Clone(k))
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mark %s read: %w", conv, err)
+	}
+	for i, m := range changed {
+		if err := setJSON(tx.txn, keys[i], m); err != nil {
+			return nil, err
+		}
+		if c.Last.ID == m.ID {
+			c.Last = m
+		}
+	}
+	c.Unread = 0
+	if err := setJSON(tx.txn, conversationKey(conv), c); err != nil {
+		return nil, err
+	}
+	return changed, nil
+}
+
+// deleteChunk is how many keys one transaction of DeleteConversation
+// removes, well under Badger's transaction size limit.
+const deleteChunk = 1000
+
+// DeleteConversation removes a conversation's messages, their index and
+// its summary, in as many transactions as that takes.
+func (d *DB) DeleteConversation(conv string) error {
+	for _, prefix := range [][]byte{messagePrefix(conv), join([]byte(prefixMessageIndex), []byte(conv), []byte("/"))} {
+		for {
+			n := 0
+			err := d.Update(func(tx *Tx) error {
+				n = 0
+				var keys [][]byte
+				err := tx.scan(prefix, nil, false, func(k, _ []byte) (bool, error) {
+					keys = append(keys, slices.Clone(k))
+					return len(keys) < deleteChunk, nil
+				})
+				if err != nil {
+					return err
+				}
+				for _, k := range keys {
+					if err := tx.txn.Delete(k); err != nil {
+						return err
+					}
+				}
+				n = len(keys)
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("delete conversation %s: %w", conv, err)
+			}
+			if n < deleteChunk {
+				break
+			}
+		}
+	}
+	err := d.Update(func(tx *Tx) error { return tx.txn.Delete(conversationKey(conv)) })
+	if err != nil {
+		return fmt.Errorf("delete conversation %s: %w", conv, err)
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// Tx is a transaction on the database, handed to the functions given to
+// View and Update. Its typed methods (contacts.go, messages.go, …) read and
+// write the stores; within Update, reads see the transaction's own writes.
+type Tx struct {
+	txn *badger.Txn
+}
+
+// View runs fn in a read-only transaction.
+func (d *DB) View(fn func(*Tx) error) error {
+	return d.db.View(func(txn *badger.Txn) error { return fn(&Tx{txn: txn}) })
+}
+
+// maxGroupCommit bounds how many Update calls share one commit.
+const maxGroupCommit = 256
+
+type writeReq struct {
+	fn   func(*Tx) error
+	done chan error
+}
+
+// Update runs fn in a read-write transaction and commits it. Concurrent
+// Update calls are committed together by one writer goroutine (group
+// commit), which is what lets a burst of messages cost one Badger commit
+// rather than one each. So fn must only touch the Tx, and it may run more
+// than once: when one function of a group fails, the others are rerun in
+// transactions of their own. Update returns fn's error, or the commit's.
+func (d *DB) Update(fn func(*Tx) error) error {
+	req := writeReq{fn: fn, done: make(chan error, 1)}
+	select {
+	case d.writes <- req:
+	case <-d.closing:
+		return ErrClosed
+	}
+	return <-req.done
+}
+
+// writer owns all writes: it takes the waiting Update calls, runs them in
+// one transaction and commits once.
+func (d *DB) writer() {
+	defer close(d.writerDone)
+	for {
+		var first writeReq
+		select {
+		case first = <-d.writes:
+		case <-d.closing:
+			return
+		}
+		batch := []writeReq{first}
+	gather:
+		for len(batch) < maxGroupCommit {
+			select {
+			case req := <-d.writes:
+				batch = append(batch, req)
+			default:
+				break gather
+			}
+		}
+		d.commitGroup(batch)
+	}
+}
+
+func (d *DB) commitGroup(batch []writeReq) {
+	if len(batch) == 1 {
+		batch[0].done <- d.commitOne(batch[0].fn)
+		return
+	}
+	txn := d.db.NewTransaction(true)
+	tx := &Tx{txn: txn}
+	for _, req := range batch {
+		if err := req.fn(tx); err != nil {
+			txn.Discard()
+			d.commitEach(batch)
+			return
+		}
+	}
+	err := txn.Commit()
+	if errors.Is(err, badger.ErrTxnTooBig) || errors.Is(err, badger.ErrConflict) {
+		d.commitEach(batch)
+		return
+	}
+	if err != nil {
+		err = fmt.Errorf("commit: %w", err)
+	}
+	for _, req := range batch {
+		req.done <- err
+	}
+}
+
+// commitEach is the slow path: every function in a transaction of its own,
+// so that one failure does not fail the others.
+func (d *DB) commitEach(batch []writeReq) {
+	for _, req := range batch {
+		req.done <- d.commitOne(req.fn)
+	}
+}
+
+func (d *DB) commitOne(fn func(*Tx) error) error {
+	txn := d.db.NewTransaction(true)
+	defer txn.Discard()
+	if err := fn(&Tx{txn: txn}); err != nil {
+		return err
+	}
+	if err := txn.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
