@@ -3,6 +3,8 @@ package chat
 import (
 	"sync"
 	"time"
+
+	"github.com/parley-im/parley/storage"
 )
 
 // EventType names the kind of an Event, as sent in the SSE "event:" field.
@@ -12,6 +14,15 @@ type EventType string
 const (
 	EventPeerConnected    EventType = "peer_connected"
 	EventPeerDisconnected EventType = "peer_disconnected"
+	// EventMessage carries a storage.Message, sent or received.
+	EventMessage EventType = "message"
+	// EventReceipt carries a ReceiptEvent: a message changed status.
+	EventReceipt EventType = "receipt"
+	// EventFriendRequest carries a storage.FriendRequest that was made or
+	// changed status.
+	EventFriendRequest EventType = "friend_request"
+	// EventContact carries a ContactEvent.
+	EventContact EventType = "contact"
 	// EventReset tells a resuming subscriber that events it asked for were
 	// dropped from the buffer (or lost in a restart): re-read state.
 	EventReset EventType = "reset"
@@ -32,13 +43,34 @@ type PeerEvent struct {
 	Direction string `json:"direction,omitempty"`
 }
 
+// ReceiptEvent is the Data of a receipt event.
+type ReceiptEvent struct {
+	ConversationID string                `json:"conversation_id"`
+	MessageID      string                `json:"message_id"`
+	Status         storage.MessageStatus `json:"status"`
+	Error          string                `json:"error,omitempty"`
+}
+
+// Contact event actions.
+const (
+	ContactAdded   = "added"
+	ContactUpdated = "updated"
+	ContactRemoved = "removed"
+)
+
+// ContactEvent is the Data of a contact event.
+type ContactEvent struct {
+	Action  string              `json:"action"`
+	Contact storage.ContactInfo `json:"contact"`
+}
+
 // DefaultFeedSize is how many past events a Feed keeps for resuming
 // subscribers.
 const DefaultFeedSize = 4096
 
 // subscriberBuffer bounds what a slow subscriber may fall behind before the
 // feed drops it; it can resume from its last event ID.
-const subscriberBuffer = 256
+const subscriberBuffer = 1024
 
 // Feed is an in-memory, bounded log of events with live subscribers.
 // Event IDs start at the feed's creation time in microseconds and grow by

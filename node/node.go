@@ -48,6 +48,7 @@ type Node struct {
 	host    host.Host
 	dht     dhtRouting
 	pubsub  *pubsub.PubSub
+	chat    *chat.Service
 	feed    *chat.Feed
 	metrics *prometheus.Registry
 	started time.Time
@@ -127,10 +128,25 @@ func New(opts Options) (_ *Node, err error) {
 	}
 	n.closers = append(n.closers, n.dht.Close)
 
-	n.pubsub, err = buildPubSub(ctx, n.host)
+	// GossipSub lives until its context ends; it gets its own so that it
+	// stops after chat, which publishes on it, and before the host.
+	psCtx, psCancel := context.WithCancel(ctx)
+	n.closers = append(n.closers, func() error { psCancel(); return nil })
+	n.pubsub, err = buildPubSub(psCtx, n.host)
 	if err != nil {
 		return nil, err
 	}
+
+	n.chat, err = chat.New(chat.Config{
+		Host:   n.host,
+		Store:  n.store,
+		Feed:   n.feed,
+		Logger: log.With("component", "chat"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.chat.Close)
 
 	for _, ai := range bootstrap {
 		n.wg.Go(func() { n.keepConnected(ctx, ai) })
@@ -228,6 +244,9 @@ func (n *Node) PubSub() *pubsub.PubSub { return n.pubsub }
 
 // Store returns the node's database.
 func (n *Node) Store() *storage.DB { return n.store }
+
+// Chat returns the messenger.
+func (n *Node) Chat() *chat.Service { return n.chat }
 
 // Feed returns the node's event feed.
 func (n *Node) Feed() *chat.Feed { return n.feed }

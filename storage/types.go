@@ -83,6 +83,9 @@ type ContactInfo struct {
 	Friend     bool      `json:"friend"`
 	Blocked    bool      `json:"blocked"`
 	AddedAt    time.Time `json:"added_at"`
+	// Addrs are the multiaddrs the contact was last reached at, so that it
+	// can be redialed after a restart.
+	Addrs []string `json:"addrs,omitempty"`
 }
 
 // RequestStatus is the state of a friend request.

@@ -1,0 +1,292 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/parley-im/parley/storage"
+)
+
+// ResolvePeer turns a peer ID or a contact's remark name (case-insensitive)
+// into a peer ID.
+func (s *Service) ResolvePeer(name string) (peer.ID, error) {
+	name = strings.TrimSpace(name)
+	if p, err := peer.Decode(name); err == nil {
+		return p, nil
+	}
+	if name == "" {
+		return "", fmt.Errorf("%w: empty name", ErrBadPeer)
+	}
+	var contacts []storage.ContactInfo
+	if err := s.store.View(func(tx *storage.Tx) (err error) { contacts, err = tx.Contacts(); return }); err != nil {
+		return "", err
+	}
+	var found []string
+	for _, c := range contacts {
+		if c.RemarkName != "" && strings.EqualFold(c.RemarkName, name) {
+			found = append(found, c.UserID)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("%w: %q is neither a peer id nor a contact's remark name", ErrBadPeer, name)
+	case 1:
+		return peer.Decode(found[0])
+	default:
+		return "", fmt.Errorf("%w: %q names %d contacts; use a peer id", ErrAmbiguousPeer, name, len(found))
+	}
+}
+
+// Contacts lists contacts (friends and blocked peers), optionally only
+// those with label.
+func (s *Service) Contacts(label string) ([]storage.ContactInfo, error) {
+	var all []storage.ContactInfo
+	if err := s.store.View(func(tx *storage.Tx) (err error) { all, err = tx.Contacts(); return }); err != nil {
+		return nil, err
+	}
+	if label == "" {
+		return all, nil
+	}
+	return slices.DeleteFunc(all, func(c storage.ContactInfo) bool { return !c.HasLabel(label) }), nil
+}
+
+// ContactUpdate changes a contact; nil fields are left alone.
+type ContactUpdate struct {
+	RemarkName *string   `json:"remark_name,omitempty"`
+	Labels     *[]string `json:"labels,omitempty"`
+}
+
+// UpdateContact sets a friend's remark name and labels. Remark names are
+// unique among contacts, so that they can name a peer.
+func (s *Service) UpdateContact(p peer.ID, u ContactUpdate) (storage.ContactInfo, error) {
+	if u.RemarkName != nil {
+		if err := checkRemark(*u.RemarkName); err != nil {
+			return storage.ContactInfo{}, err
+		}
+	}
+	if u.Labels != nil {
+		for _, l := range *u.Labels {
+			if l == "" || len(l) > 64 || strings.ContainsAny(l, ",\n\t") {
+				return storage.ContactInfo{}, fmt.Errorf("%w: label %q: 1 to 64 bytes, no commas or tabs", ErrInvalid, l)
+			}
+		}
+		if len(*u.Labels) > 32 {
+			return storage.ContactInfo{}, fmt.Errorf("%w: at most 32 labels", ErrInvalid)
+		}
+	}
+	var c storage.ContactInfo
+	err := s.store.Update(func(tx *storage.Tx) error {
+		var err error
+		c, err = tx.Contact(p.String())
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && !c.Friend) {
+			return fmt.Errorf("%w: %s is not a contact", ErrNotFound, p)
+		}
+		if err != nil {
+			return err
+		}
+		if u.RemarkName != nil && *u.RemarkName != "" {
+			all, err := tx.Contacts()
+			if err != nil {
+				return err
+			}
+			for _, o := range all {
+				if o.UserID != c.UserID && strings.EqualFold(o.RemarkName, *u.RemarkName) {
+					return fmt.Errorf("%w: %q already names %s", ErrConflict, *u.RemarkName, o.UserID)
+				}
+			}
+			c.RemarkName = *u.RemarkName
+		} else if u.RemarkName != nil {
+			c.RemarkName = ""
+		}
+		if u.Labels != nil {
+			c.Labels = slices.Compact(slices.Sorted(slices.Values(*u.Labels)))
+		}
+		return tx.PutContact(c)
+	})
+	if err != nil {
+		return storage.ContactInfo{}, err
+	}
+	s.publish(EventContact, ContactEvent{Action: ContactUpdated, Contact: c})
+	return c, nil
+}
+
+// RemoveContact ends a friendship on this side. A blocked peer stays
+// blocked.
+func (s *Service) RemoveContact(p peer.ID) error {
+	var c storage.ContactInfo
+	err := s.store.Update(func(tx *storage.Tx) error {
+		var err error
+		c, err = tx.Contact(p.String())
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && !c.Friend) {
+			return fmt.Errorf("%w: %s is not a contact", ErrNotFound, p)
+		}
+		if err != nil {
+			return err
+		}
+		c.Friend = false
+		if c.Blocked {
+			return tx.PutContact(c)
+		}
+		return tx.DeleteContact(p.String())
+	})
+	if err != nil {
+		return err
+	}
+	s.host.ConnManager().Unprotect(p, friendTag)
+	s.publish(EventContact, ContactEvent{Action: ContactRemoved, Contact: c})
+	return nil
+}
+
+// Block refuses everything from p and closes its connections. Friendship
+// is kept, so that Unblock restores it.
+func (s *Service) Block(p peer.ID) (storage.ContactInfo, error) {
+	if p == s.host.ID() {
+		return storage.ContactInfo{}, ErrSelf
+	}
+	c, action, err := s.setBlocked(p, true)
+	if err != nil {
+		return c, err
+	}
+	s.host.ConnManager().Unprotect(p, friendTag)
+	if err := s.host.Network().ClosePeer(p); err != nil {
+		s.log.Debug("block: close connections", "peer", p, "err", err)
+	}
+	s.publish(EventContact, ContactEvent{Action: action, Contact: c})
+	return c, nil
+}
+
+// Unblock lifts a block.
+func (s *Service) Unblock(p peer.ID) (storage.ContactInfo, error) {
+	c, action, err := s.setBlocked(p, false)
+	if err != nil {
+		return c, err
+	}
+	if c.Friend {
+		s.host.ConnManager().Protect(p, friendTag)
+	}
+	s.publish(EventContact, ContactEvent{Action: action, Contact: c})
+	return c, nil
+}
+
+func (s *Service) setBlocked(p peer.ID, blocked bool) (storage.ContactInfo, string, error) {
+	var (
+		c      storage.ContactInfo
+		action string
+	)
+	err := s.store.Update(func(tx *storage.Tx) error {
+		var err error
+		action = ContactUpdated
+		c, err = tx.Contact(p.String())
+		if errors.Is(err, storage.ErrNotFound) {
+			if !blocked {
+				return fmt.Errorf("%w: %s is not blocked", ErrNotFound, p)
+			}
+			action = ContactAdded
+			c = storage.ContactInfo{UserID: p.String(), AddedAt: time.Now().UTC()}
+		} else if err != nil {
+			return err
+		}
+		c.Blocked = blocked
+		if !c.Blocked && !c.Friend {
+			action = ContactRemoved
+			return tx.DeleteContact(p.String())
+		}
+		return tx.PutContact(c)
+	})
+	return c, action, err
+}
+
+// rememberAddrs stores where a friend was reached, for redialing after a
+// restart.
+func (s *Service) rememberAddrs(p peer.ID) {
+	var addrs []string
+	for _, c := range s.host.Network().ConnsToPeer(p) {
+		// An inbound connection's remote address is an ephemeral port;
+		// identify's listen addresses in the peerstore cover that side.
+		if st := c.Stat(); !st.Limited && st.Direction == network.DirOutbound {
+			addrs = append(addrs, c.RemoteMultiaddr().String())
+		}
+	}
+	for _, a := range s.host.Peerstore().Addrs(p) {
+		addrs = append(addrs, a.String())
+	}
+	if len(addrs) == 0 {
+		return
+	}
+	slices.Sort(addrs)
+	addrs = slices.Compact(addrs)
+	if len(addrs) > 16 {
+		addrs = addrs[:16]
+	}
+	err := s.store.Update(func(tx *storage.Tx) error {
+		c, err := tx.Contact(p.String())
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && (!c.Friend || slices.Equal(c.Addrs, addrs))) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		c.Addrs = addrs
+		return tx.PutContact(c)
+	})
+	if err != nil {
+		s.log.Warn("remember friend addresses", "peer", p, "err", err)
+	}
+}
+
+// dialFriends connects to every friend at its remembered addresses, a few
+// at a time, so that both sides' outboxes flow after a restart.
+func (s *Service) dialFriends() {
+	friends, err := s.Contacts("")
+	if err != nil {
+		s.log.Error("dial friends: list contacts", "err", err)
+		return
+	}
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for _, c := range friends {
+		if !c.Friend || c.Blocked {
+			continue
+		}
+		p, err := peer.Decode(c.UserID)
+		if err != nil {
+			continue
+		}
+		s.host.ConnManager().Protect(p, friendTag)
+		var addrs []ma.Multiaddr
+		for _, a := range c.Addrs {
+			if m, err := ma.NewMultiaddr(a); err == nil {
+				addrs = append(addrs, m)
+			}
+		}
+		if len(addrs) == 0 {
+			continue
+		}
+		s.host.Peerstore().AddAddrs(p, addrs, peerstore.RecentlyConnectedAddrTTL)
+		select {
+		case sem <- struct{}{}:
+		case <-s.ctx.Done():
+			wg.Wait()
+			return
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.DialTimeout)
+			defer cancel()
+			if err := s.host.Connect(ctx, peer.AddrInfo{ID: p}); err != nil {
+				s.log.Debug("dial friend", "peer", p, "err", err)
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,164 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/parley-im/parley/storage"
+)
+
+// Config configures a Service. Host, Store and Feed are required; the
+// durations default as documented.
+type Config struct {
+	Host   host.Host
+	Store  *storage.DB
+	Feed   *Feed
+	Logger *slog.Logger // default: discard
+
+	// RetryMin and RetryMax bound the outbox's redial backoff: the first
+	// retry comes after RetryMin (default 1s), doubling up to RetryMax
+	// (default 5m). A connection from the peer retries at once.
+	RetryMin, RetryMax time.Duration
+	// IdleTimeout closes a DM stream that carried nothing this long
+	// (default 2m).
+	IdleTimeout time.Duration
+	// AckTimeout resets a stream whose frames get no ack this long
+	// (default 30s); the frames are sent again on a new stream.
+	AckTimeout time.Duration
+	// DialTimeout bounds opening a stream, dial included (default 15s).
+	DialTimeout time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.RetryMin, time.Second)
+	def(&c.RetryMax, 5*time.Minute)
+	def(&c.IdleTimeout, 2*time.Minute)
+	def(&c.AckTimeout, 30*time.Second)
+	def(&c.DialTimeout, 15*time.Second)
+}
+
+// Service is the messenger of one node.
+type Service struct {
+	cfg   Config
+	host  host.Host
+	store *storage.DB
+	feed  *Feed
+	log   *slog.Logger
+	abuse *abuseTracker
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	senders map[peer.ID]*sender
+	closed  bool
+}
+
+// New starts the messenger on cfg.Host: it registers the DM protocol,
+// resumes delivery of everything left in the outbox, and reconnects to
+// friends. Close stops it.
+func New(cfg Config) (*Service, error) {
+	if cfg.Host == nil || cfg.Store == nil || cfg.Feed == nil {
+		return nil, errors.New("chat: Host, Store and Feed are required")
+	}
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Service{
+		cfg:     cfg,
+		host:    cfg.Host,
+		store:   cfg.Store,
+		feed:    cfg.Feed,
+		log:     cfg.Logger,
+		abuse:   newAbuseTracker(),
+		ctx:     ctx,
+		cancel:  cancel,
+		senders: make(map[peer.ID]*sender),
+	}
+	sub, err := s.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("chat: watch connections: %w", err)
+	}
+	s.host.SetStreamHandler(DMProtocol, s.handleStream)
+	s.wg.Go(func() { s.watchConnections(sub) })
+	s.wg.Go(s.resume)
+	return s, nil
+}
+
+// Close stops delivery and the protocol handler and waits for every
+// goroutine of the service. Undelivered items stay in the outbox.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.host.RemoveStreamHandler(DMProtocol)
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// watchConnections retries delivery to a peer the moment it connects and
+// remembers the addresses of friends, so that they can be redialed after
+// a restart.
+func (s *Service) watchConnections(sub event.Subscription) {
+	defer sub.Close()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case e, ok := <-sub.Out():
+			if !ok {
+				return
+			}
+			ev := e.(event.EvtPeerConnectednessChanged)
+			if ev.Connectedness != network.Connected {
+				continue
+			}
+			s.poke(ev.Peer)
+			s.rememberAddrs(ev.Peer)
+		}
+	}
+}
+
+// resume starts delivery for every peer with queued items and dials the
+// friends, whose side may hold items for us.
+func (s *Service) resume() {
+	var peers []string
+	if err := s.store.View(func(tx *storage.Tx) (err error) { peers, err = tx.OutboxPeers(); return }); err != nil {
+		s.log.Error("outbox: list peers", "err", err)
+	}
+	for _, p := range peers {
+		id, err := peer.Decode(p)
+		if err != nil {
+			s.log.Error("outbox: bad peer in queue", "peer", p, "err", err)
+			continue
+		}
+		s.wake(id)
+	}
+	s.dialFriends()
+}
+
+// publish sends an event to the feed.
+func (s *Service) publish(typ EventType, data any) { s.feed.Publish(typ, data) }
