@@ -18,13 +18,13 @@ import (
 // testPeer is one messenger on a real libp2p host on 127.0.0.1 with its
 // own database, which survives restarts.
 type testPeer struct {
-	t     *testing.T
-	key   crypto.PrivKey
-	dir   string
-	host  host.Host
-	store *storage.DB
-	feed  *Feed
-	svc   *Service
+	t       *testing.T
+	key     crypto.PrivKey
+	dir     string
+	host    host.Host
+	store   *storage.DB
+	feed    *Feed
+	svc     *Service
 	queue   *eventQueue
 	stopped chan struct{} // closed by stop: ends the queue's reader
 }
