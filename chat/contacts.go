@@ -290,3 +290,13 @@ func (s *Service) dialFriends() {
 	}
 	wg.Wait()
 }
+
+// Contact returns the contact record of p, or ErrNotFound.
+func (s *Service) Contact(p peer.ID) (storage.ContactInfo, error) {
+	var c storage.ContactInfo
+	err := s.store.View(func(tx *storage.Tx) (err error) { c, err = tx.Contact(p.String()); return })
+	if errors.Is(err, storage.ErrNotFound) {
+		return c, fmt.Errorf("%w: %s is not a contact", ErrNotFound, p)
+	}
+	return c, err
+}

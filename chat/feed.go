@@ -49,6 +49,9 @@ type ReceiptEvent struct {
 	MessageID      string                `json:"message_id"`
 	Status         storage.MessageStatus `json:"status"`
 	Error          string                `json:"error,omitempty"`
+	// Outgoing is true for our own messages (a peer's progress), false
+	// for the peer's messages (our reading of them).
+	Outgoing bool `json:"outgoing"`
 }
 
 // Contact event actions.

@@ -404,7 +404,7 @@ func setStatus(tx *storage.Tx, conv, id string, status storage.MessageStatus, re
 	if err != nil || !changed {
 		return ReceiptEvent{}, false, err
 	}
-	return ReceiptEvent{ConversationID: conv, MessageID: id, Status: m.Status, Error: m.Error}, true, nil
+	return ReceiptEvent{ConversationID: conv, MessageID: id, Status: m.Status, Error: m.Error, Outgoing: m.Outgoing}, true, nil
 }
 
 // markSent records that messages left this node.

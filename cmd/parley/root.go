@@ -65,6 +65,14 @@ Connect to a peer: parley connect /ip4/192.0.2.7/tcp/4001/p2p/12D3Koo...`,
 		c.disconnectCommand(),
 		c.eventsCommand(),
 		c.versionCommand(),
+		c.friendCommand(),
+		c.contactsCommand(),
+		c.blockCommand(true),
+		c.blockCommand(false),
+		c.sendCommand(),
+		c.historyCommand(),
+		c.conversationsCommand(),
+		c.chatCommand(),
 	)
 	return root
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/parley-im/parley/chat"
 	"github.com/parley-im/parley/node"
+	"github.com/parley-im/parley/storage"
 )
 
 // Code is the machine-readable outcome in a ServerResponse.
@@ -17,11 +19,15 @@ const (
 	CodeBadMultiaddr     Code = 1001 // a multiaddr that does not parse or lacks /p2p/
 	CodeBadPeerID        Code = 1002 // a peer ID that does not parse
 	CodeSelf             Code = 1003 // the request names this node itself
+	CodeAmbiguousPeer    Code = 1004 // a remark name that matches several contacts
 	CodeUnauthorized     Code = 1100 // missing or wrong bearer token
 	CodeForbidden        Code = 1101 // foreign Host or Origin header
+	CodeNotFriend        Code = 1102 // the peer is not a friend: send a friend request first
+	CodeBlocked          Code = 1103 // the peer is blocked
 	CodeNotFound         Code = 1200 // no such route or object
 	CodeMethodNotAllowed Code = 1201 // the route exists with another method
 	CodeNotConnected     Code = 1202 // no connection to that peer
+	CodeConflict         Code = 1203 // the object is not in a state that allows this
 	CodeTooLarge         Code = 1300 // request body over the limit
 	CodeUnreachable      Code = 1400 // dialing the peer failed
 	CodeInternal         Code = 1500 // a bug or a storage failure; see the daemon log
@@ -40,6 +46,17 @@ var errorKinds = []struct {
 	{node.ErrSelf, CodeSelf, http.StatusBadRequest},
 	{node.ErrNotConnected, CodeNotConnected, http.StatusNotFound},
 	{node.ErrUnreachable, CodeUnreachable, http.StatusBadGateway},
+	{chat.ErrBadPeer, CodeBadPeerID, http.StatusBadRequest},
+	{chat.ErrAmbiguousPeer, CodeAmbiguousPeer, http.StatusBadRequest},
+	{chat.ErrSelf, CodeSelf, http.StatusBadRequest},
+	{chat.ErrInvalid, CodeBadRequest, http.StatusBadRequest},
+	{chat.ErrTooLarge, CodeTooLarge, http.StatusRequestEntityTooLarge},
+	{chat.ErrNotFriend, CodeNotFriend, http.StatusForbidden},
+	{chat.ErrBlocked, CodeBlocked, http.StatusForbidden},
+	{chat.ErrNotFound, CodeNotFound, http.StatusNotFound},
+	{chat.ErrConflict, CodeConflict, http.StatusConflict},
+	{chat.ErrClosed, CodeUnavailable, http.StatusServiceUnavailable},
+	{storage.ErrClosed, CodeUnavailable, http.StatusServiceUnavailable},
 }
 
 // Error is an API failure: a code, its HTTP status and a message. The

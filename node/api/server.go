@@ -50,6 +50,23 @@ func (s *Server) routes() {
 		{pattern: "POST /v1/peers", handler: s.postPeers},
 		{pattern: "DELETE /v1/peers/{id}", handler: s.deletePeer},
 		{pattern: "GET /v1/events", handler: s.getEvents},
+
+		{pattern: "GET /v1/contacts", handler: s.getContacts},
+		{pattern: "GET /v1/contacts/{peer}", handler: s.getContact},
+		{pattern: "PATCH /v1/contacts/{peer}", handler: s.patchContact},
+		{pattern: "DELETE /v1/contacts/{peer}", handler: s.deleteContact},
+		{pattern: "PUT /v1/blocks/{peer}", handler: s.putBlock},
+		{pattern: "DELETE /v1/blocks/{peer}", handler: s.deleteBlock},
+		{pattern: "GET /v1/friend-requests", handler: s.getRequests},
+		{pattern: "POST /v1/friend-requests", handler: s.postRequest},
+		{pattern: "POST /v1/friend-requests/{id}/{action}", handler: s.postRequestAction},
+
+		{pattern: "POST /v1/messages", handler: s.postMessage, maxBody: maxSendBody},
+		{pattern: "GET /v1/conversations", handler: s.getConversations},
+		{pattern: "GET /v1/conversations/{peer}/messages", handler: s.getHistory},
+		{pattern: "POST /v1/conversations/{peer}/read", handler: s.postRead},
+		{pattern: "DELETE /v1/conversations/{peer}", handler: s.deleteConversation},
+
 		{pattern: "GET /metrics", handler: promhttp.HandlerFor(s.node.Metrics(), promhttp.HandlerOpts{}).ServeHTTP},
 	}
 	for _, rt := range table {

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parley-im/parley/storage"
+)
+
+func (c *cli) sendCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "send <peer> [text]",
+		Short: "Send a message to a friend",
+		Long: `Send a text message to a friend, named by peer ID or remark name. Without
+text (or with "-") the message is read from stdin. The message is stored
+and queued at once; it is delivered when the friend is reachable.
+
+Examples:
+  parley send bob "see you at eight"
+  echo "from a script" | parley send 12D3KooW...`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			text := ""
+			if len(args) == 2 && args[1] != "-" {
+				text = args[1]
+			} else {
+				b, err := io.ReadAll(io.LimitReader(c.stdin, 1<<20))
+				if err != nil {
+					return fmt.Errorf("read stdin: %w", err)
+				}
+				text = strings.TrimRight(string(b), "\n")
+			}
+			client, err := c.client()
+			if err != nil {
+				return err
+			}
+			m, err := client.Send(cmd.Context(), args[0], text)
+			if err != nil {
+				return err
+			}
+			return c.output(m, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "queued %s to %s\n", m.ID, m.Recipient)
+				return err
+			})
+		},
+	}
+}
+
+func (c *cli) historyCommand() *cobra.Command {
+	var limit int
+	var before string
+	cmd := &cobra.Command{
+		Use:   "history <peer>",
+		Short: "Show the messages of a conversation",
+		Long: `Show a page of the conversation with a peer, oldest at the top. For older
+messages, pass the cursor printed at the end with --before.
+
+Example:
+  parley history bob --limit 20`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, err := c.client()
+			if err != nil {
+				return err
+			}
+			page, err := client.History(cmd.Context(), args[0], before, limit)
+			if err != nil {
+				return err
+			}
+			return c.output(page, func(w io.Writer) error {
+				if len(page.Messages) == 0 {
+					_, err := fmt.Fprintln(w, "no messages")
+					return err
+				}
+				for i := len(page.Messages) - 1; i >= 0; i-- {
+					fmt.Fprintln(w, formatMessage(page.Messages[i]))
+				}
+				if page.Next != "" {
+					fmt.Fprintf(w, "older: parley history %s --before %s\n", args[0], page.Next)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 50, "messages per page (1-500)")
+	cmd.Flags().StringVar(&before, "before", "", "cursor of the page to show (from a previous page)")
+	return cmd
+}
+
+// formatMessage renders one message as a line: time, direction, text and,
+// for our own messages, the delivery mark.
+func formatMessage(m storage.Message) string {
+	dir := "<"
+	if m.Outgoing {
+		dir = ">"
+	}
+	line := fmt.Sprintf("%s %s %s", m.SentAt.Local().Format("2006-01-02 15:04:05"), dir, m.Content)
+	if m.Outgoing {
+		line += "  " + statusMark(m.Status)
+		if m.Error != "" {
+			line += " (" + m.Error + ")"
+		}
+	}
+	return line
+}
+
+// statusMark is the delivery mark shown next to our own messages.
+func statusMark(s storage.MessageStatus) string {
+	switch s {
+	case storage.StatusPending:
+		return "…"
+	case storage.StatusSent:
+		return "✓"
+	case storage.StatusDelivered:
+		return "✓✓"
+	case storage.StatusRead:
+		return "✓✓ read"
+	case storage.StatusFailed:
+		return "✗ failed"
+	}
+	return string(s)
+}
+
+func (c *cli) conversationsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "conversations",
+		Short: "List conversations, most recent first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			client, err := c.client()
+			if err != nil {
+				return err
+			}
+			convs, err := client.Conversations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return c.output(convs, func(w io.Writer) error {
+				if len(convs) == 0 {
+					_, err := fmt.Fprintln(w, "no conversations yet")
+					return err
+				}
+				contacts, err := client.Contacts(cmd.Context(), "")
+				if err != nil {
+					return err
+				}
+				names := make(map[string]string)
+				for _, ct := range contacts {
+					names[ct.UserID] = ct.RemarkName
+				}
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "PEER\tNAME\tUNREAD\tLAST\tMESSAGE")
+				for _, cv := range convs {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", cv.ID, dash(names[cv.ID]), cv.Unread,
+						cv.UpdatedAt.Local().Format(time.DateTime), oneLine(cv.Last.Content, 40))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+}
