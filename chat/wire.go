@@ -37,22 +37,8 @@ func newFrameReader(r io.Reader) *frameReader {
 // Read returns the next frame. io.EOF means the stream ended cleanly
 // between frames.
 func (fr *frameReader) Read() (*pb.Frame, error) {
-	n, err := binary.ReadUvarint(fr.r)
+	n, err := fr.readLength()
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, io.EOF
-		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, err
-		}
-		// ReadUvarint's overflow error: a length no honest peer sends.
-		var netErr interface{ Timeout() bool }
-		if errors.As(err, &netErr) {
-			return nil, err
-		}
-		if !isStreamError(err) {
-			return nil, fmt.Errorf("%w: length: %v", ErrBadFrame, err)
-		}
 		return nil, err
 	}
 	if n > MaxFrameSize {
@@ -75,15 +61,33 @@ func (fr *frameReader) Read() (*pb.Frame, error) {
 	return f, nil
 }
 
+// readLength reads a frame's uvarint length prefix. Errors of the stream
+// pass through (io.EOF only before the first byte); a prefix longer than
+// a uint64 needs is ErrBadFrame.
+func (fr *frameReader) readLength() (uint64, error) {
+	var n uint64
+	for i := range binary.MaxVarintLen64 {
+		b, err := fr.r.ReadByte()
+		if err != nil {
+			if i > 0 && errors.Is(err, io.EOF) {
+				return 0, io.ErrUnexpectedEOF
+			}
+			return 0, err
+		}
+		if i == binary.MaxVarintLen64-1 && b > 1 {
+			break
+		}
+		n |= uint64(b&0x7f) << (7 * i)
+		if b < 0x80 {
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: length prefix overflows 64 bits", ErrBadFrame)
+}
+
 // Buffered reports whether more input is already buffered, so that a
 // reader can gather a batch of frames without blocking.
 func (fr *frameReader) Buffered() bool { return fr.r.Buffered() > 0 }
-
-// isStreamError tells errors of the underlying stream from decoding
-// errors of binary.ReadUvarint, which has only one of its own.
-func isStreamError(err error) bool {
-	return err.Error() != "binary: varint overflows a 64-bit integer"
-}
 
 // frameWriter writes varint-length-delimited frames into a buffer; Flush
 // sends them.
