@@ -26,3 +26,11 @@ var (
 	// ErrClosed means the service has stopped.
 	ErrClosed = errors.New("chat service closed")
 )
+
+var (
+	// ErrForbidden means this node's role in a group does not allow the
+	// change.
+	ErrForbidden = errors.New("not allowed")
+	// ErrNoGroups means the service runs without GossipSub.
+	ErrNoGroups = errors.New("groups are not available on this node")
+)

@@ -23,6 +23,9 @@ const (
 	EventFriendRequest EventType = "friend_request"
 	// EventContact carries a ContactEvent.
 	EventContact EventType = "contact"
+	// EventGroup carries a GroupEvent: a group was created, joined, left,
+	// or its membership changed; invitations arrive as action "invited".
+	EventGroup EventType = "group"
 	// EventReset tells a resuming subscriber that events it asked for were
 	// dropped from the buffer (or lost in a restart): re-read state.
 	EventReset EventType = "reset"

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -18,15 +19,16 @@ import (
 // testPeer is one messenger on a real libp2p host on 127.0.0.1 with its
 // own database, which survives restarts.
 type testPeer struct {
-	t       *testing.T
-	key     crypto.PrivKey
-	dir     string
-	host    host.Host
-	store   *storage.DB
-	feed    *Feed
-	svc     *Service
-	queue   *eventQueue
-	stopped chan struct{} // closed by stop: ends the queue's reader
+	t        *testing.T
+	key      crypto.PrivKey
+	dir      string
+	host     host.Host
+	store    *storage.DB
+	feed     *Feed
+	svc      *Service
+	queue    *eventQueue
+	psCancel context.CancelFunc
+	stopped  chan struct{} // closed by stop: ends the queue's reader
 }
 
 func newTestPeer(t *testing.T) *testPeer {
@@ -56,11 +58,18 @@ func (p *testPeer) start() {
 		h.Close()
 		p.t.Fatal(err)
 	}
+	psCtx, psCancel := context.WithCancel(context.Background())
+	ps, err := pubsub.NewGossipSub(psCtx, h)
+	if err != nil {
+		psCancel()
+		p.t.Fatal(err)
+	}
+	p.psCancel = psCancel
 	p.host, p.store, p.feed = h, db, NewFeed(0)
 	p.stopped = make(chan struct{})
 	p.queue = drain(p.feed, p.stopped)
 	p.svc, err = New(Config{
-		Host: h, Store: db, Feed: p.feed,
+		Host: h, Store: db, Feed: p.feed, PubSub: ps,
 		RetryMin: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		AckTimeout: 5 * time.Second, DialTimeout: 5 * time.Second,
 	})
@@ -76,6 +85,7 @@ func (p *testPeer) stop() {
 		return
 	}
 	p.svc.Close()
+	p.psCancel()
 	close(p.stopped)
 	p.feed.Close()
 	p.host.Close()

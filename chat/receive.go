@@ -144,6 +144,13 @@ type received struct {
 	events  []Event
 	queued  bool
 	protect bool
+
+	// Group work for after the commit (group_apply.go).
+	refresh     []string       // groups whose cached view is stale
+	left        []string       // groups whose topic to leave
+	groupStates []pendingState // states to apply
+	syncs       []string       // groups to sync
+	departures  []departure    // members to remove (this node owns the group)
 }
 
 func (r *received) ack(id []byte, result pb.Ack_Result, reason string) {
@@ -167,6 +174,7 @@ func (r *received) announce(s *Service, remote peer.ID) {
 	if r.queued {
 		s.wake(remote)
 	}
+	r.settleGroups(s)
 }
 
 // receive stores a batch of frames from remote in one transaction.
@@ -222,6 +230,12 @@ func (in *inbound) handle() error {
 	case *pb.Frame_Presence:
 		in.res.ack(f.Id, pb.Ack_OK, "")
 		return nil
+	case *pb.Frame_GroupInvite:
+		return in.groupInvite(body.GroupInvite)
+	case *pb.Frame_GroupKey:
+		return in.groupKey(body.GroupKey)
+	case *pb.Frame_GroupNotice:
+		return in.groupNotice(body.GroupNotice)
 	default:
 		return fmt.Errorf("%w: unexpected %T on an inbound stream", errViolation, body)
 	}

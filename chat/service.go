@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -23,6 +24,8 @@ type Config struct {
 	Store  *storage.DB
 	Feed   *Feed
 	Logger *slog.Logger // default: discard
+	// PubSub carries groups; without it the group calls fail.
+	PubSub *pubsub.PubSub
 
 	// RetryMin and RetryMax bound the outbox's redial backoff: the first
 	// retry comes after RetryMin (default 1s), doubling up to RetryMax
@@ -70,6 +73,10 @@ type Service struct {
 	mu      sync.Mutex
 	senders map[peer.ID]*sender
 	closed  bool
+
+	groups *groupCache
+	topics *topicSet
+	syncs  *syncState
 }
 
 // New starts the messenger on cfg.Host: it registers the DM protocol,
@@ -91,6 +98,9 @@ func New(cfg Config) (*Service, error) {
 		ctx:     ctx,
 		cancel:  cancel,
 		senders: make(map[peer.ID]*sender),
+		groups:  newGroupCache(),
+		topics:  newTopicSet(),
+		syncs:   newSyncState(),
 	}
 	sub, err := s.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
@@ -98,6 +108,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("chat: watch connections: %w", err)
 	}
 	s.host.SetStreamHandler(DMProtocol, s.handleStream)
+	s.host.SetStreamHandler(SyncProtocol, s.handleSync)
 	s.wg.Go(func() { s.watchConnections(sub) })
 	s.wg.Go(s.resume)
 	return s, nil
@@ -114,8 +125,10 @@ func (s *Service) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	s.host.RemoveStreamHandler(DMProtocol)
+	s.host.RemoveStreamHandler(SyncProtocol)
 	s.cancel()
 	s.wg.Wait()
+	s.closeTopics()
 	return nil
 }
 
@@ -138,6 +151,7 @@ func (s *Service) watchConnections(sub event.Subscription) {
 			}
 			s.poke(ev.Peer)
 			s.rememberAddrs(ev.Peer)
+			s.syncWithMember(ev.Peer)
 		}
 	}
 }
@@ -157,6 +171,7 @@ func (s *Service) resume() {
 		}
 		s.wake(id)
 	}
+	s.startGroups()
 	s.dialFriends()
 }
 

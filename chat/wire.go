@@ -34,15 +34,24 @@ func newFrameReader(r io.Reader) *frameReader {
 	return &frameReader{r: bufio.NewReaderSize(r, 32<<10)}
 }
 
-// Read returns the next frame. io.EOF means the stream ended cleanly
+// Read returns the next DM frame. io.EOF means the stream ended cleanly
 // between frames.
 func (fr *frameReader) Read() (*pb.Frame, error) {
-	n, err := fr.readLength()
-	if err != nil {
+	f := new(pb.Frame)
+	if err := fr.ReadMsg(f); err != nil {
 		return nil, err
 	}
+	return f, nil
+}
+
+// ReadMsg reads the next length-delimited message into m.
+func (fr *frameReader) ReadMsg(m proto.Message) error {
+	n, err := fr.readLength()
+	if err != nil {
+		return err
+	}
 	if n > MaxFrameSize {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, MaxFrameSize)
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, MaxFrameSize)
 	}
 	if cap(fr.buf) < int(n) {
 		fr.buf = make([]byte, n)
@@ -52,13 +61,12 @@ func (fr *frameReader) Read() (*pb.Frame, error) {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return err
 	}
-	f := new(pb.Frame)
-	if err := proto.Unmarshal(buf, f); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadFrame, err)
+	if err := proto.Unmarshal(buf, m); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadFrame, err)
 	}
-	return f, nil
+	return nil
 }
 
 // readLength reads a frame's uvarint length prefix. Errors of the stream
@@ -101,7 +109,7 @@ func newFrameWriter(w io.Writer) *frameWriter {
 }
 
 // Write encodes f and buffers it.
-func (fw *frameWriter) Write(f *pb.Frame) error {
+func (fw *frameWriter) Write(f proto.Message) error {
 	var err error
 	fw.buf, err = proto.MarshalOptions{}.MarshalAppend(fw.buf[:0], f)
 	if err != nil {

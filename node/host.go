@@ -14,6 +14,7 @@ import (
 	pubsubpb "github.com/libp2p/go-libp2p-pubsub/pb"
 	record "github.com/libp2p/go-libp2p-record"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/discovery"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
@@ -113,10 +114,12 @@ func buildDHT(cfg NetworkConfig, h host.Host, validator record.Validator, bootst
 }
 
 // buildPubSub makes GossipSub with strict signing, content-addressed
-// message IDs (the same payload from two paths is one message) and peer
-// scoring. Topic score parameters are added by the topics' owners.
-func buildPubSub(ctx context.Context, h host.Host) (*pubsub.PubSub, error) {
+// message IDs (the same payload from two paths is one message), peer
+// scoring, and discovery of topic peers through the DHT. Topic score parameters are added by the topics' owners.
+func buildPubSub(ctx context.Context, h host.Host, disc discovery.Discovery) (*pubsub.PubSub, error) {
 	ps, err := pubsub.NewGossipSub(ctx, h,
+		// Members of a group find each other through the DHT.
+		pubsub.WithDiscovery(disc),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithMessageIdFn(contentID),
 		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),

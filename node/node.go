@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/routing"
+	drouting "github.com/libp2p/go-libp2p/p2p/discovery/routing"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -132,7 +133,7 @@ func New(opts Options) (_ *Node, err error) {
 	// stops after chat, which publishes on it, and before the host.
 	psCtx, psCancel := context.WithCancel(ctx)
 	n.closers = append(n.closers, func() error { psCancel(); return nil })
-	n.pubsub, err = buildPubSub(psCtx, n.host)
+	n.pubsub, err = buildPubSub(psCtx, n.host, drouting.NewRoutingDiscovery(n.dht))
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +143,7 @@ func New(opts Options) (_ *Node, err error) {
 		Store:  n.store,
 		Feed:   n.feed,
 		Logger: log.With("component", "chat"),
+		PubSub: n.pubsub,
 	})
 	if err != nil {
 		return nil, err

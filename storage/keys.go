@@ -17,6 +17,10 @@ import "encoding/binary"
 //	x/<conv>/<id>                     index: message ID → its m/ key (dedupe)
 //	v/<conv>                          Conversation summary
 //	o/<peer>/<seq:8>                  OutboxItem, in send order per peer
+//	g/<group>                         Group
+//	gk/<group>/<epoch:8>              group key of an epoch
+//	gs/<group>/<version:8>            signed group state, the membership chain
+//	mp/<conv>/<id>                    signed form of a group message (proof)
 const (
 	prefixContact      = "c/"
 	prefixRequest      = "r/"

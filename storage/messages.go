@@ -221,7 +221,12 @@ const deleteChunk = 1000
 // DeleteConversation removes a conversation's messages, their index and
 // its summary, in as many transactions as that takes.
 func (d *DB) DeleteConversation(conv string) error {
-	for _, prefix := range [][]byte{messagePrefix(conv), join([]byte(prefixMessageIndex), []byte(conv), []byte("/"))} {
+	prefixes := [][]byte{
+		messagePrefix(conv),
+		join([]byte(prefixMessageIndex), []byte(conv), []byte("/")),
+		join([]byte(prefixProof), []byte(conv), []byte("/")),
+	}
+	for _, prefix := range prefixes {
 		for {
 			n := 0
 			err := d.Update(func(tx *Tx) error {

@@ -188,7 +188,10 @@ type Frame struct {
 	//	*Frame_Receipt
 	//	*Frame_FriendRequest
 	//	*Frame_FriendResponse
+	//	*Frame_GroupInvite
+	//	*Frame_GroupKey
 	//	*Frame_Presence
+	//	*Frame_GroupNotice
 	Body          isFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -283,10 +286,37 @@ func (x *Frame) GetFriendResponse() *FriendResponse {
 	return nil
 }
 
+func (x *Frame) GetGroupInvite() *GroupInvite {
+	if x != nil {
+		if x, ok := x.Body.(*Frame_GroupInvite); ok {
+			return x.GroupInvite
+		}
+	}
+	return nil
+}
+
+func (x *Frame) GetGroupKey() *GroupKey {
+	if x != nil {
+		if x, ok := x.Body.(*Frame_GroupKey); ok {
+			return x.GroupKey
+		}
+	}
+	return nil
+}
+
 func (x *Frame) GetPresence() *PresencePush {
 	if x != nil {
 		if x, ok := x.Body.(*Frame_Presence); ok {
 			return x.Presence
+		}
+	}
+	return nil
+}
+
+func (x *Frame) GetGroupNotice() *GroupNotice {
+	if x != nil {
+		if x, ok := x.Body.(*Frame_GroupNotice); ok {
+			return x.GroupNotice
 		}
 	}
 	return nil
@@ -316,9 +346,20 @@ type Frame_FriendResponse struct {
 	FriendResponse *FriendResponse `protobuf:"bytes,6,opt,name=friend_response,json=friendResponse,proto3,oneof"`
 }
 
+type Frame_GroupInvite struct {
+	GroupInvite *GroupInvite `protobuf:"bytes,7,opt,name=group_invite,json=groupInvite,proto3,oneof"`
+}
+
+type Frame_GroupKey struct {
+	GroupKey *GroupKey `protobuf:"bytes,8,opt,name=group_key,json=groupKey,proto3,oneof"`
+}
+
 type Frame_Presence struct {
-	// 7 and 8 are kept for group invites and group key updates.
 	Presence *PresencePush `protobuf:"bytes,9,opt,name=presence,proto3,oneof"`
+}
+
+type Frame_GroupNotice struct {
+	GroupNotice *GroupNotice `protobuf:"bytes,10,opt,name=group_notice,json=groupNotice,proto3,oneof"`
 }
 
 func (*Frame_Message) isFrame_Body() {}
@@ -331,7 +372,13 @@ func (*Frame_FriendRequest) isFrame_Body() {}
 
 func (*Frame_FriendResponse) isFrame_Body() {}
 
+func (*Frame_GroupInvite) isFrame_Body() {}
+
+func (*Frame_GroupKey) isFrame_Body() {}
+
 func (*Frame_Presence) isFrame_Body() {}
+
+func (*Frame_GroupNotice) isFrame_Body() {}
 
 // ChatMessage is a message of a one-to-one conversation.
 type ChatMessage struct {
@@ -666,15 +713,19 @@ var File_chat_pb_dm_proto protoreflect.FileDescriptor
 
 const file_chat_pb_dm_proto_rawDesc = "" +
 	"\n" +
-	"\x10chat/pb/dm.proto\x12\tparley.dm\"\xe7\x02\n" +
+	"\x10chat/pb/dm.proto\x12\tparley.dm\x1a\x13chat/pb/group.proto\"\x9e\x04\n" +
 	"\x05Frame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x122\n" +
 	"\amessage\x18\x02 \x01(\v2\x16.parley.dm.ChatMessageH\x00R\amessage\x12\"\n" +
 	"\x03ack\x18\x03 \x01(\v2\x0e.parley.dm.AckH\x00R\x03ack\x12.\n" +
 	"\areceipt\x18\x04 \x01(\v2\x12.parley.dm.ReceiptH\x00R\areceipt\x12A\n" +
 	"\x0efriend_request\x18\x05 \x01(\v2\x18.parley.dm.FriendRequestH\x00R\rfriendRequest\x12D\n" +
-	"\x0ffriend_response\x18\x06 \x01(\v2\x19.parley.dm.FriendResponseH\x00R\x0efriendResponse\x125\n" +
-	"\bpresence\x18\t \x01(\v2\x17.parley.dm.PresencePushH\x00R\bpresenceB\x06\n" +
+	"\x0ffriend_response\x18\x06 \x01(\v2\x19.parley.dm.FriendResponseH\x00R\x0efriendResponse\x12>\n" +
+	"\fgroup_invite\x18\a \x01(\v2\x19.parley.group.GroupInviteH\x00R\vgroupInvite\x125\n" +
+	"\tgroup_key\x18\b \x01(\v2\x16.parley.group.GroupKeyH\x00R\bgroupKey\x125\n" +
+	"\bpresence\x18\t \x01(\v2\x17.parley.dm.PresencePushH\x00R\bpresence\x12>\n" +
+	"\fgroup_notice\x18\n" +
+	" \x01(\v2\x19.parley.group.GroupNoticeH\x00R\vgroupNoticeB\x06\n" +
 	"\x04body\"T\n" +
 	"\vChatMessage\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
@@ -739,22 +790,28 @@ var file_chat_pb_dm_proto_goTypes = []any{
 	(*FriendRequest)(nil),        // 7: parley.dm.FriendRequest
 	(*FriendResponse)(nil),       // 8: parley.dm.FriendResponse
 	(*PresencePush)(nil),         // 9: parley.dm.PresencePush
+	(*GroupInvite)(nil),          // 10: parley.group.GroupInvite
+	(*GroupKey)(nil),             // 11: parley.group.GroupKey
+	(*GroupNotice)(nil),          // 12: parley.group.GroupNotice
 }
 var file_chat_pb_dm_proto_depIdxs = []int32{
-	4, // 0: parley.dm.Frame.message:type_name -> parley.dm.ChatMessage
-	5, // 1: parley.dm.Frame.ack:type_name -> parley.dm.Ack
-	6, // 2: parley.dm.Frame.receipt:type_name -> parley.dm.Receipt
-	7, // 3: parley.dm.Frame.friend_request:type_name -> parley.dm.FriendRequest
-	8, // 4: parley.dm.Frame.friend_response:type_name -> parley.dm.FriendResponse
-	9, // 5: parley.dm.Frame.presence:type_name -> parley.dm.PresencePush
-	0, // 6: parley.dm.Ack.result:type_name -> parley.dm.Ack.Result
-	1, // 7: parley.dm.Receipt.kind:type_name -> parley.dm.Receipt.Kind
-	2, // 8: parley.dm.FriendResponse.decision:type_name -> parley.dm.FriendResponse.Decision
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	4,  // 0: parley.dm.Frame.message:type_name -> parley.dm.ChatMessage
+	5,  // 1: parley.dm.Frame.ack:type_name -> parley.dm.Ack
+	6,  // 2: parley.dm.Frame.receipt:type_name -> parley.dm.Receipt
+	7,  // 3: parley.dm.Frame.friend_request:type_name -> parley.dm.FriendRequest
+	8,  // 4: parley.dm.Frame.friend_response:type_name -> parley.dm.FriendResponse
+	10, // 5: parley.dm.Frame.group_invite:type_name -> parley.group.GroupInvite
+	11, // 6: parley.dm.Frame.group_key:type_name -> parley.group.GroupKey
+	9,  // 7: parley.dm.Frame.presence:type_name -> parley.dm.PresencePush
+	12, // 8: parley.dm.Frame.group_notice:type_name -> parley.group.GroupNotice
+	0,  // 9: parley.dm.Ack.result:type_name -> parley.dm.Ack.Result
+	1,  // 10: parley.dm.Receipt.kind:type_name -> parley.dm.Receipt.Kind
+	2,  // 11: parley.dm.FriendResponse.decision:type_name -> parley.dm.FriendResponse.Decision
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_chat_pb_dm_proto_init() }
@@ -762,13 +819,17 @@ func file_chat_pb_dm_proto_init() {
 	if File_chat_pb_dm_proto != nil {
 		return
 	}
+	file_chat_pb_group_proto_init()
 	file_chat_pb_dm_proto_msgTypes[0].OneofWrappers = []any{
 		(*Frame_Message)(nil),
 		(*Frame_Ack)(nil),
 		(*Frame_Receipt)(nil),
 		(*Frame_FriendRequest)(nil),
 		(*Frame_FriendResponse)(nil),
+		(*Frame_GroupInvite)(nil),
+		(*Frame_GroupKey)(nil),
 		(*Frame_Presence)(nil),
+		(*Frame_GroupNotice)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

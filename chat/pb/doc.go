@@ -4,4 +4,4 @@
 // Debian's protobuf-compiler and protoc-gen-go v1.36.11).
 package pb
 
-//go:generate protoc --proto_path=../.. --go_out=../.. --go_opt=paths=source_relative chat/pb/dm.proto
+//go:generate protoc --proto_path=../.. --go_out=../.. --go_opt=paths=source_relative chat/pb/dm.proto chat/pb/group.proto

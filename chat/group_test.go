@@ -1,0 +1,289 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/parley-im/parley/storage"
+)
+
+// groupOf starts an owner and members, all connected to each other and
+// friends of the owner, and makes a group that every member joined.
+func groupOf(t *testing.T, n int) (owner *testPeer, members []*testPeer, gid string) {
+	t.Helper()
+	all := make([]*testPeer, n+1)
+	for i := range all {
+		all[i] = newTestPeer(t)
+	}
+	for i := range all {
+		for j := i + 1; j < len(all); j++ {
+			connect(t, all[i], all[j])
+		}
+	}
+	owner, members = all[0], all[1:]
+	ids := make([]peer.ID, len(members))
+	for i, m := range members {
+		befriend(t, m, owner)
+		ids[i] = m.id()
+	}
+	g, err := owner.svc.CreateGroup("climbers", ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		m.waitEvent(10*time.Second, groupAction(g.GroupID, GroupInvited))
+		if _, err := m.svc.AcceptInvite(g.GroupID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitMesh(t, g.GroupID, all)
+	return owner, members, g.GroupID
+}
+
+func groupAction(gid, action string) func(Event) bool {
+	return func(ev Event) bool {
+		g, ok := ev.Data.(GroupEvent)
+		return ok && g.Group.GroupID == gid && g.Action == action
+	}
+}
+
+// waitMesh waits until every peer sees every other on the group topic, so
+// that a publish reaches all of them. GossipSub has no event for this;
+// the ticker polls ListPeers with a deadline.
+func waitMesh(t *testing.T, gid string, peers []*testPeer) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, p := range peers {
+		for {
+			p.svc.topics.mu.Lock()
+			gt := p.svc.topics.joined[gid]
+			p.svc.topics.mu.Unlock()
+			if gt != nil && len(gt.topic.ListPeers()) >= len(peers)-1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s does not see the group's peers", p.id())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// groupHistory returns a member's messages of a group, oldest first.
+func (p *testPeer) groupHistory(gid string) []storage.Message {
+	p.t.Helper()
+	page, err := p.svc.GroupHistory(gid, "", 500)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	slices.Reverse(page.Messages)
+	return page.Messages
+}
+
+// waitGroupMessages waits until p holds n messages of the group.
+func (p *testPeer) waitGroupMessages(gid string, n int, timeout time.Duration) {
+	p.t.Helper()
+	if len(p.groupHistory(gid)) >= n {
+		return
+	}
+	// Count in the database on each message event: the queue may hold
+	// events of messages already counted.
+	p.waitEvent(timeout, func(ev Event) bool {
+		m, ok := ev.Data.(storage.Message)
+		return ok && m.GroupID == gid && len(p.groupHistory(gid)) >= n
+	})
+}
+
+func TestGroupMembersGetEveryMessageOnceInOrder(t *testing.T) {
+	owner, members, gid := groupOf(t, 3)
+	everyone := append([]*testPeer{owner}, members...)
+	const perMember = 10
+	for i := range perMember {
+		for j, p := range everyone {
+			if _, err := p.svc.SendGroup(gid, fmt.Sprintf("from %d: %d", j, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	total := perMember * len(everyone)
+	var want []string
+	for _, p := range everyone {
+		p.waitGroupMessages(gid, total, 20*time.Second)
+		hist := p.groupHistory(gid)
+		if len(hist) != total {
+			t.Fatalf("%s holds %d messages, want exactly %d", p.id(), len(hist), total)
+		}
+		if !slices.IsSortedFunc(hist, func(a, b storage.Message) int {
+			if c := a.SentAt.Compare(b.SentAt); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		}) {
+			t.Fatalf("%s history is not in (sent time, id) order", p.id())
+		}
+		var ids []string
+		for _, m := range hist {
+			ids = append(ids, m.ID)
+		}
+		if want == nil {
+			want = ids
+		} else if !slices.Equal(ids, want) {
+			t.Fatalf("%s history differs from the owner's", p.id())
+		}
+	}
+}
+
+func TestOutsiderSeesOnlyCiphertextAndCannotPost(t *testing.T) {
+	owner, members, gid := groupOf(t, 2)
+	e := rawHost(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ps, err := pubsub.NewGossipSub(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range append([]*testPeer{owner}, members...) {
+		if err := e.Connect(ctx, peer.AddrInfo{ID: p.id(), Addrs: p.host.Addrs()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	topic, err := ps.Join(GroupTopic(gid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := topic.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitOutsider(t, topic, 3)
+
+	const secret = "the crag is at the old quarry"
+	if _, err := owner.svc.SendGroup(gid, secret); err != nil {
+		t.Fatal(err)
+	}
+	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer rcancel()
+	msg, err := sub.Next(rctx)
+	if err != nil {
+		t.Fatalf("the outsider got nothing: %v", err)
+	}
+	if strings.Contains(string(msg.Data), secret) || strings.Contains(string(msg.Data), "quarry") {
+		t.Fatal("the outsider read the plaintext")
+	}
+
+	// The outsider posts garbage and a replay of the sealed frame under
+	// its own name: every member drops both.
+	for _, data := range [][]byte{[]byte("let me in"), msg.Data} {
+		if err := topic.Publish(ctx, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A member's next message arrives after the outsider's; once it is
+	// stored, the outsider's would have been too.
+	if _, err := members[0].svc.SendGroup(gid, "marker"); err != nil {
+		t.Fatal(err)
+	}
+	owner.waitGroupMessages(gid, 2, 10*time.Second)
+	for _, p := range append([]*testPeer{owner}, members...) {
+		p.waitGroupMessages(gid, 2, 10*time.Second)
+		for _, m := range p.groupHistory(gid) {
+			if m.Sender == e.ID().String() {
+				t.Fatalf("%s stored a message of the outsider", p.id())
+			}
+		}
+		if n := len(p.groupHistory(gid)); n != 2 {
+			t.Fatalf("%s holds %d messages, want 2", p.id(), n)
+		}
+	}
+}
+
+// waitOutsider waits until the outsider's topic sees n peers (see
+// waitMesh for why this polls).
+func waitOutsider(t *testing.T, topic *pubsub.Topic, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(topic.ListPeers()) < n {
+		if time.Now().After(deadline) {
+			t.Fatal("outsider never saw the group's peers")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestKickedMemberCannotReadWhatFollows(t *testing.T) {
+	owner, members, gid := groupOf(t, 3)
+	b, c, d := members[0], members[1], members[2]
+	if _, err := owner.svc.SendGroup(gid, "before"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range members {
+		p.waitGroupMessages(gid, 1, 10*time.Second)
+	}
+	if _, err := owner.svc.KickFromGroup(gid, d.id()); err != nil {
+		t.Fatal(err)
+	}
+	d.waitEvent(10*time.Second, groupAction(gid, GroupRemoved))
+	// B and C get the new key; wait until they are on the new epoch.
+	for _, p := range []*testPeer{b, c} {
+		p.waitEvent(10*time.Second, func(ev Event) bool {
+			g, ok := ev.Data.(GroupEvent)
+			return ok && g.Group.GroupID == gid && g.Group.Epoch == 2
+		})
+	}
+	for i := range 5 {
+		if _, err := owner.svc.SendGroup(gid, fmt.Sprintf("after %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.svc.SendGroup(gid, "b after"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*testPeer{b, c} {
+		p.waitGroupMessages(gid, 7, 10*time.Second)
+	}
+	if got := d.groupHistory(gid); len(got) != 1 || got[0].Content != "before" {
+		t.Fatalf("the kicked member holds %d messages (%v), want only the one before the kick", len(got), got)
+	}
+	if _, err := d.svc.SendGroup(gid, "still here"); err == nil {
+		t.Fatal("the kicked member could still send")
+	}
+	if v, _ := d.svc.Group(gid); v.Status != storage.GroupRemoved {
+		t.Fatalf("kicked member's group status = %s", v.Status)
+	}
+}
+
+func TestMemberBackFromOfflineSyncsMissedMessages(t *testing.T) {
+	owner, members, gid := groupOf(t, 2)
+	b, c := members[0], members[1]
+	c.stop()
+	const n = 100
+	for i := range n {
+		sender := owner
+		if i%2 == 1 {
+			sender = b
+		}
+		if _, err := sender.svc.SendGroup(gid, fmt.Sprintf("while c was away %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owner.waitGroupMessages(gid, n, 10*time.Second)
+	b.waitGroupMessages(gid, n, 10*time.Second)
+
+	start := time.Now()
+	c.start()
+	connect(t, c, owner)
+	connect(t, c, b)
+	c.waitGroupMessages(gid, n, 10*time.Second)
+	t.Logf("c caught up on %d messages in %v", n, time.Since(start).Round(time.Millisecond))
+	hist := c.groupHistory(gid)
+	if len(hist) != n {
+		t.Fatalf("c holds %d messages, want exactly %d", len(hist), n)
+	}
+}
