@@ -242,4 +242,3 @@ func (tx *Tx) Newest(conv string) (Message, error) {
 	}
 	return page[0], nil
 }
-
