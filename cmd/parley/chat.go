@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -16,40 +17,87 @@ import (
 
 func (c *cli) chatCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "chat <peer>",
-		Short: "Talk with a friend interactively",
-		Long: `Open a conversation: the last messages are shown, new ones appear as they
-arrive, and every line you type is sent. Your messages show their marks:
+		Use:   "chat <peer or group>",
+		Short: "Talk with a friend or a group interactively",
+		Long: `Open a conversation with a friend (peer ID or remark name) or a group (ID
+or name): the last messages are shown, new ones appear as they arrive, and
+every line you type is sent. Your direct messages show their marks:
 … pending, ✓ sent, ✓✓ delivered, ✓✓ read. Messages shown here are marked
 read. End with Ctrl-D or Ctrl-C.
 
-Example:
-  parley chat bob`,
+Examples:
+  parley chat bob
+  parley chat climbers`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client, err := c.client()
 			if err != nil {
 				return err
 			}
-			return c.runChat(cmd.Context(), client, args[0])
+			t, err := chatTarget(cmd.Context(), client, args[0])
+			if err != nil {
+				return err
+			}
+			return c.runChat(cmd.Context(), client, t)
 		},
 	}
 }
 
-func (c *cli) runChat(ctx context.Context, client *api.Client, name string) error {
+// target is what a chat session talks to: a friend or a group.
+type target struct {
+	name    string
+	conv    string // conversation ID of its messages
+	group   bool
+	history func(ctx context.Context) (chat.HistoryPage, error)
+	send    func(ctx context.Context, text string) error
+	read    func(ctx context.Context) error
+}
+
+// chatTarget resolves name as a contact, else as a group.
+func chatTarget(ctx context.Context, client *api.Client, name string) (target, error) {
 	contact, err := client.Contact(ctx, name)
-	if err != nil {
-		return err
+	if err == nil {
+		id := contact.UserID
+		return target{
+			name: dashName(contact),
+			conv: id,
+			history: func(ctx context.Context) (chat.HistoryPage, error) {
+				return client.History(ctx, id, "", 20)
+			},
+			send: func(ctx context.Context, text string) error { _, err := client.Send(ctx, id, text); return err },
+			read: func(ctx context.Context) error { _, err := client.MarkRead(ctx, id); return err },
+		}, nil
 	}
-	peerID := contact.UserID
-	page, err := client.History(ctx, peerID, "", 20)
+	var apiErr *api.Error
+	if !errors.As(err, &apiErr) || (apiErr.Code != api.CodeNotFound && apiErr.Code != api.CodeBadPeerID) {
+		return target{}, err
+	}
+	g, gerr := client.Group(ctx, name)
+	if gerr != nil {
+		return target{}, fmt.Errorf("%q is neither a contact nor a group: %w", name, gerr)
+	}
+	gid := g.GroupID
+	return target{
+		name:  g.GroupName + " (group)",
+		conv:  "group:" + gid,
+		group: true,
+		history: func(ctx context.Context) (chat.HistoryPage, error) {
+			return client.GroupHistory(ctx, gid, "", 20)
+		},
+		send: func(ctx context.Context, text string) error { _, err := client.SendGroup(ctx, gid, text); return err },
+		read: func(context.Context) error { return nil },
+	}, nil
+}
+
+func (c *cli) runChat(ctx context.Context, client *api.Client, t target) error {
+	page, err := t.history(ctx)
 	if err != nil {
 		return err
 	}
 	for i := len(page.Messages) - 1; i >= 0; i-- {
-		fmt.Fprintln(c.stdout, formatMessage(page.Messages[i]))
+		c.printChatLine(t, page.Messages[i])
 	}
-	if _, err := client.MarkRead(ctx, peerID); err != nil {
+	if err := t.read(ctx); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -57,11 +105,11 @@ func (c *cli) runChat(ctx context.Context, client *api.Client, name string) erro
 	events := make(chan error, 1)
 	go func() {
 		_, err := client.Events(ctx, 0, []string{string(chat.EventMessage), string(chat.EventReceipt)}, func(ev api.Event) error {
-			return c.showChatEvent(ctx, client, peerID, ev)
+			return c.showChatEvent(ctx, t, ev)
 		})
 		events <- err
 	}()
-	fmt.Fprintf(c.stderr, "chatting with %s; type a line and press enter, Ctrl-D to quit\n", dashName(contact))
+	fmt.Fprintf(c.stderr, "chatting with %s; type a line and press enter, Ctrl-D to quit\n", t.name)
 
 	lines := make(chan string)
 	go func() {
@@ -92,28 +140,36 @@ func (c *cli) runChat(ctx context.Context, client *api.Client, name string) erro
 			if strings.TrimSpace(line) == "" {
 				continue
 			}
-			if _, err := client.Send(ctx, peerID, line); err != nil {
+			if err := t.send(ctx, line); err != nil {
 				fmt.Fprintf(c.stderr, "not sent: %v\n", err)
 			}
 		}
 	}
 }
 
-// showChatEvent prints messages and our messages' receipts of one
-// conversation; incoming messages are marked read as they are shown.
-func (c *cli) showChatEvent(ctx context.Context, client *api.Client, peerID string, ev api.Event) error {
+func (c *cli) printChatLine(t target, m storage.Message) {
+	if t.group {
+		fmt.Fprintln(c.stdout, formatGroupMessage(m))
+		return
+	}
+	fmt.Fprintln(c.stdout, formatMessage(m))
+}
+
+// showChatEvent prints the conversation's messages and our messages'
+// receipts; incoming messages are marked read as they are shown.
+func (c *cli) showChatEvent(ctx context.Context, t target, ev api.Event) error {
 	switch ev.Type {
 	case chat.EventMessage:
 		var m storage.Message
 		if err := json.Unmarshal(ev.Data, &m); err != nil {
 			return fmt.Errorf("decode message event: %w", err)
 		}
-		if m.ConversationID != peerID {
+		if m.ConversationID != t.conv {
 			return nil
 		}
-		fmt.Fprintln(c.stdout, formatMessage(m))
+		c.printChatLine(t, m)
 		if !m.Outgoing {
-			if _, err := client.MarkRead(ctx, peerID); err != nil {
+			if err := t.read(ctx); err != nil {
 				fmt.Fprintf(c.stderr, "mark read: %v\n", err)
 			}
 		}
@@ -122,7 +178,7 @@ func (c *cli) showChatEvent(ctx context.Context, client *api.Client, peerID stri
 		if err := json.Unmarshal(ev.Data, &r); err != nil {
 			return fmt.Errorf("decode receipt event: %w", err)
 		}
-		if r.ConversationID != peerID || !r.Outgoing || r.Status == storage.StatusSent {
+		if r.ConversationID != t.conv || !r.Outgoing || r.Status == storage.StatusSent {
 			return nil
 		}
 		fmt.Fprintf(c.stdout, "  %s %s\n", statusMark(r.Status), shortID(r.MessageID))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parley-im/parley/chat"
 	"github.com/parley-im/parley/storage"
 )
 
@@ -25,15 +26,9 @@ Examples:
   echo "from a script" | parley send 12D3KooW...`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			text := ""
-			if len(args) == 2 && args[1] != "-" {
-				text = args[1]
-			} else {
-				b, err := io.ReadAll(io.LimitReader(c.stdin, 1<<20))
-				if err != nil {
-					return fmt.Errorf("read stdin: %w", err)
-				}
-				text = strings.TrimRight(string(b), "\n")
+			text, err := c.messageText(args[1:])
+			if err != nil {
+				return err
 			}
 			client, err := c.client()
 			if err != nil {
@@ -73,23 +68,53 @@ Example:
 				return err
 			}
 			return c.output(page, func(w io.Writer) error {
-				if len(page.Messages) == 0 {
-					_, err := fmt.Fprintln(w, "no messages")
-					return err
-				}
-				for i := len(page.Messages) - 1; i >= 0; i-- {
-					fmt.Fprintln(w, formatMessage(page.Messages[i]))
-				}
-				if page.Next != "" {
-					fmt.Fprintf(w, "older: parley history %s --before %s\n", args[0], page.Next)
-				}
-				return nil
+				return printPage(w, page, "parley history "+args[0], false)
 			})
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 50, "messages per page (1-500)")
 	cmd.Flags().StringVar(&before, "before", "", "cursor of the page to show (from a previous page)")
 	return cmd
+}
+
+// messageText is the text argument, or stdin when it is absent or "-".
+func (c *cli) messageText(args []string) (string, error) {
+	if len(args) > 0 && args[0] != "-" {
+		return args[0], nil
+	}
+	b, err := io.ReadAll(io.LimitReader(c.stdin, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("read stdin: %w", err)
+	}
+	return strings.TrimRight(string(b), "\n"), nil
+}
+
+// printPage prints a history page oldest first and how to get the next.
+func printPage(w io.Writer, page chat.HistoryPage, more string, senders bool) error {
+	if len(page.Messages) == 0 {
+		_, err := fmt.Fprintln(w, "no messages")
+		return err
+	}
+	for i := len(page.Messages) - 1; i >= 0; i-- {
+		m := page.Messages[i]
+		if senders {
+			fmt.Fprintln(w, formatGroupMessage(m))
+		} else {
+			fmt.Fprintln(w, formatMessage(m))
+		}
+	}
+	if page.Next != "" {
+		fmt.Fprintf(w, "older: %s --before %s\n", more, page.Next)
+	}
+	return nil
+}
+
+// formatGroupMessage is formatMessage with the author.
+func formatGroupMessage(m storage.Message) string {
+	if m.Outgoing {
+		return formatMessage(m)
+	}
+	return fmt.Sprintf("%s %s: %s", m.SentAt.Local().Format("2006-01-02 15:04:05"), shortPeer(m.Sender), m.Content)
 }
 
 // formatMessage renders one message as a line: time, direction, text and,

@@ -73,6 +73,8 @@ Connect to a peer: parley connect /ip4/192.0.2.7/tcp/4001/p2p/12D3Koo...`,
 		c.historyCommand(),
 		c.conversationsCommand(),
 		c.chatCommand(),
+		c.groupsCommand(),
+		c.groupCommand(),
 	)
 	return root
 }

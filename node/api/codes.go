@@ -24,6 +24,7 @@ const (
 	CodeForbidden        Code = 1101 // foreign Host or Origin header
 	CodeNotFriend        Code = 1102 // the peer is not a friend: send a friend request first
 	CodeBlocked          Code = 1103 // the peer is blocked
+	CodeNotAllowed       Code = 1104 // your role in the group does not allow it
 	CodeNotFound         Code = 1200 // no such route or object
 	CodeMethodNotAllowed Code = 1201 // the route exists with another method
 	CodeNotConnected     Code = 1202 // no connection to that peer
@@ -55,6 +56,8 @@ var errorKinds = []struct {
 	{chat.ErrBlocked, CodeBlocked, http.StatusForbidden},
 	{chat.ErrNotFound, CodeNotFound, http.StatusNotFound},
 	{chat.ErrConflict, CodeConflict, http.StatusConflict},
+	{chat.ErrForbidden, CodeNotAllowed, http.StatusForbidden},
+	{chat.ErrNoGroups, CodeUnavailable, http.StatusServiceUnavailable},
 	{chat.ErrClosed, CodeUnavailable, http.StatusServiceUnavailable},
 	{storage.ErrClosed, CodeUnavailable, http.StatusServiceUnavailable},
 }

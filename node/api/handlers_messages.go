@@ -57,13 +57,10 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	limit := 50
-	if v := r.URL.Query().Get("limit"); v != "" {
-		limit, err = strconv.Atoi(v)
-		if err != nil || limit < 1 || limit > maxPage {
-			s.fail(w, errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("limit must be 1 to %d", maxPage)))
-			return
-		}
+	limit, err := pageLimit(r)
+	if err != nil {
+		s.fail(w, err)
+		return
 	}
 	page, err := s.node.Chat().History(p, r.URL.Query().Get("before"), limit)
 	if err != nil {
@@ -71,6 +68,19 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.ok(w, page)
+}
+
+// pageLimit reads ?limit= of a history page: 1 to maxPage, default 50.
+func pageLimit(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPage {
+		return 0, errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("limit must be 1 to %d", maxPage))
+	}
+	return n, nil
 }
 
 // ReadResult is the data of POST /v1/conversations/{peer}/read.

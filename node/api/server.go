@@ -67,6 +67,22 @@ func (s *Server) routes() {
 		{pattern: "POST /v1/conversations/{peer}/read", handler: s.postRead},
 		{pattern: "DELETE /v1/conversations/{peer}", handler: s.deleteConversation},
 
+		{pattern: "GET /v1/groups", handler: s.getGroups},
+		{pattern: "POST /v1/groups", handler: s.postGroup},
+		{pattern: "GET /v1/groups/{group}", handler: s.getGroup},
+		{pattern: "PATCH /v1/groups/{group}", handler: s.patchGroup},
+		{pattern: "DELETE /v1/groups/{group}", handler: s.deleteGroup},
+		{pattern: "POST /v1/groups/{group}/leave", handler: s.postGroupLeave},
+		{pattern: "GET /v1/groups/{group}/members", handler: s.getGroupMembers},
+		{pattern: "POST /v1/groups/{group}/members", handler: s.postGroupMember},
+		{pattern: "DELETE /v1/groups/{group}/members/{peer}", handler: s.deleteGroupMember},
+		{pattern: "PUT /v1/groups/{group}/admins/{peer}", handler: s.putGroupAdmin},
+		{pattern: "DELETE /v1/groups/{group}/admins/{peer}", handler: s.deleteGroupAdmin},
+		{pattern: "POST /v1/groups/{group}/messages", handler: s.postGroupMessage, maxBody: maxSendBody},
+		{pattern: "GET /v1/groups/{group}/messages", handler: s.getGroupMessages},
+		{pattern: "GET /v1/group-invites", handler: s.getGroupInvites},
+		{pattern: "POST /v1/group-invites/{group}/{action}", handler: s.postGroupInviteAction},
+
 		{pattern: "GET /metrics", handler: promhttp.HandlerFor(s.node.Metrics(), promhttp.HandlerOpts{}).ServeHTTP},
 	}
 	for _, rt := range table {

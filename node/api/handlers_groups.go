@@ -1,0 +1,201 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/parley-im/parley/chat"
+)
+
+// CreateGroupBody is the body of POST /v1/groups.
+type CreateGroupBody struct {
+	Name string `json:"name"`
+	// Members are friends to invite, by peer ID or remark name.
+	Members []string `json:"members,omitempty"`
+}
+
+// RenameGroupBody is the body of PATCH /v1/groups/{group}.
+type RenameGroupBody struct {
+	Name string `json:"name"`
+}
+
+// GroupMemberBody is the body of POST /v1/groups/{group}/members.
+type GroupMemberBody struct {
+	// Peer is a friend's peer ID or remark name.
+	Peer string `json:"peer"`
+}
+
+// GroupMessageBody is the body of POST /v1/groups/{group}/messages.
+type GroupMessageBody struct {
+	Content string `json:"content"`
+}
+
+// groupResult answers with a group or the error.
+func (s *Server) groupResult(w http.ResponseWriter, g chat.GroupView, err error) {
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.ok(w, g)
+}
+
+func (s *Server) getGroups(w http.ResponseWriter, r *http.Request) {
+	gs, err := s.node.Chat().Groups()
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.ok(w, nonNil(gs))
+}
+
+func (s *Server) postGroup(w http.ResponseWriter, r *http.Request) {
+	var body CreateGroupBody
+	if err := decodeBody(r, &body); err != nil {
+		s.fail(w, err)
+		return
+	}
+	members := make([]peer.ID, 0, len(body.Members))
+	for _, m := range body.Members {
+		p, err := s.node.Chat().ResolvePeer(m)
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		members = append(members, p)
+	}
+	g, err := s.node.Chat().CreateGroup(body.Name, members)
+	s.groupResult(w, g, err)
+}
+
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
+	g, err := s.node.Chat().Group(r.PathValue("group"))
+	s.groupResult(w, g, err)
+}
+
+func (s *Server) getGroupMembers(w http.ResponseWriter, r *http.Request) {
+	g, err := s.node.Chat().Group(r.PathValue("group"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.ok(w, nonNil(g.Members))
+}
+
+func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
+	var body RenameGroupBody
+	if err := decodeBody(r, &body); err != nil {
+		s.fail(w, err)
+		return
+	}
+	g, err := s.node.Chat().RenameGroup(r.PathValue("group"), body.Name)
+	s.groupResult(w, g, err)
+}
+
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
+	if err := s.node.Chat().DeleteGroup(r.PathValue("group")); err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.ok(w, nil)
+}
+
+func (s *Server) postGroupLeave(w http.ResponseWriter, r *http.Request) {
+	g, err := s.node.Chat().LeaveGroup(r.PathValue("group"))
+	s.groupResult(w, g, err)
+}
+
+func (s *Server) postGroupMember(w http.ResponseWriter, r *http.Request) {
+	var body GroupMemberBody
+	if err := decodeBody(r, &body); err != nil {
+		s.fail(w, err)
+		return
+	}
+	p, err := s.node.Chat().ResolvePeer(body.Peer)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	g, err := s.node.Chat().InviteToGroup(r.PathValue("group"), p)
+	s.groupResult(w, g, err)
+}
+
+func (s *Server) deleteGroupMember(w http.ResponseWriter, r *http.Request) {
+	p, err := s.peerParam(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	g, err := s.node.Chat().KickFromGroup(r.PathValue("group"), p)
+	s.groupResult(w, g, err)
+}
+
+func (s *Server) putGroupAdmin(w http.ResponseWriter, r *http.Request) { s.setGroupAdmin(w, r, true) }
+func (s *Server) deleteGroupAdmin(w http.ResponseWriter, r *http.Request) {
+	s.setGroupAdmin(w, r, false)
+}
+
+func (s *Server) setGroupAdmin(w http.ResponseWriter, r *http.Request, admin bool) {
+	p, err := s.peerParam(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	g, err := s.node.Chat().SetGroupRole(r.PathValue("group"), p, admin)
+	s.groupResult(w, g, err)
+}
+
+func (s *Server) postGroupMessage(w http.ResponseWriter, r *http.Request) {
+	var body GroupMessageBody
+	if err := decodeBody(r, &body); err != nil {
+		s.fail(w, err)
+		return
+	}
+	m, err := s.node.Chat().SendGroup(r.PathValue("group"), body.Content)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.ok(w, m)
+}
+
+func (s *Server) getGroupMessages(w http.ResponseWriter, r *http.Request) {
+	limit, err := pageLimit(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	page, err := s.node.Chat().GroupHistory(r.PathValue("group"), r.URL.Query().Get("before"), limit)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.ok(w, page)
+}
+
+func (s *Server) getGroupInvites(w http.ResponseWriter, r *http.Request) {
+	gs, err := s.node.Chat().GroupInvites()
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.ok(w, nonNil(gs))
+}
+
+func (s *Server) postGroupInviteAction(w http.ResponseWriter, r *http.Request) {
+	c := s.node.Chat()
+	var (
+		g   chat.GroupView
+		err error
+	)
+	switch r.PathValue("action") {
+	case "accept":
+		g, err = c.AcceptInvite(r.PathValue("group"))
+	case "decline":
+		g, err = c.DeclineInvite(r.PathValue("group"))
+	default:
+		s.notFound(w, r)
+		return
+	}
+	s.groupResult(w, g, err)
+}
