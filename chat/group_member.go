@@ -214,7 +214,7 @@ func (s *Service) DeleteGroup(group string) error {
 	if err := s.store.Update(func(tx *storage.Tx) error { return tx.DeleteGroup(gid) }); err != nil {
 		return err
 	}
-	if err := s.store.DeleteConversation(groupConv(gid)); err != nil {
+	if err := s.store.DeleteConversation(GroupConversationID(gid)); err != nil {
 		return err
 	}
 	s.groups.remove(gid)
@@ -262,7 +262,7 @@ func (s *Service) SendGroup(group, content string) (storage.Message, error) {
 		s.log.Warn("group: publish", "group", gid, "err", err)
 	}
 	var m storage.Message
-	err = s.store.View(func(tx *storage.Tx) (err error) { m, err = tx.Message(groupConv(gid), id); return })
+	err = s.store.View(func(tx *storage.Tx) (err error) { m, err = tx.Message(GroupConversationID(gid), id); return })
 	return m, err
 }
 
@@ -274,7 +274,7 @@ func (s *Service) GroupHistory(group, before string, limit int) (HistoryPage, er
 	}
 	var page HistoryPage
 	err = s.store.View(func(tx *storage.Tx) (err error) {
-		page.Messages, page.Next, err = tx.History(groupConv(g.Info.GroupID), before, limit)
+		page.Messages, page.Next, err = tx.History(GroupConversationID(g.Info.GroupID), before, limit)
 		return err
 	})
 	if errors.Is(err, storage.ErrBadCursor) {

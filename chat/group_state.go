@@ -27,8 +27,8 @@ const (
 // GroupTopic is the GossipSub topic of a group.
 func GroupTopic(groupID string) string { return "/parley/group/" + groupID }
 
-// groupConv is the conversation ID of a group's history.
-func groupConv(groupID string) string { return "group:" + groupID }
+// GroupConversationID is the conversation ID of a group's history.
+func GroupConversationID(groupID string) string { return "group:" + groupID }
 
 func roleOf(r pb.GroupState_Role) storage.GroupRole {
 	switch r {

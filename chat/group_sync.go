@@ -142,7 +142,7 @@ func (s *Service) syncWithMember(p peer.ID) {
 // syncFrom fetches what p has of the group after this node's newest
 // message, page by page, and returns how many messages were new.
 func (s *Service) syncFrom(gid string, p peer.ID) (int, error) {
-	conv := groupConv(gid)
+	conv := GroupConversationID(gid)
 	var after time.Time
 	var afterID string
 	err := s.store.View(func(tx *storage.Tx) error {
@@ -262,7 +262,7 @@ func (s *Service) syncedMessage(gid string, sm *pb.SignedMessage) (storage.Messa
 	}
 	var before bool
 	if err := s.store.View(func(tx *storage.Tx) error {
-		_, err := tx.Message(groupConv(gid), id)
+		_, err := tx.Message(GroupConversationID(gid), id)
 		before = err == nil
 		return nil
 	}); err != nil {
@@ -353,7 +353,7 @@ func (s *Service) syncItems(remote peer.ID, req *pb.SyncRequest) ([]*pb.SyncItem
 		// means "no more".
 		sent := 0
 		for sent < limit {
-			msgs, err := tx.MessagesAfter(groupConv(gid), after, afterID, limit)
+			msgs, err := tx.MessagesAfter(GroupConversationID(gid), after, afterID, limit)
 			if err != nil {
 				return err
 			}

@@ -242,7 +242,7 @@ func (s *Service) storeGroupMessage(gid string, m *pb.GroupMessage, sm *pb.Signe
 	self := author == s.host.ID()
 	msg := storage.Message{
 		ID:             id,
-		ConversationID: groupConv(gid),
+		ConversationID: GroupConversationID(gid),
 		Sender:         author.String(),
 		Type:           storage.MessageType(m.GetType()),
 		Content:        string(m.GetContent()),

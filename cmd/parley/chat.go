@@ -79,7 +79,7 @@ func chatTarget(ctx context.Context, client *api.Client, name string) (target, e
 	gid := g.GroupID
 	return target{
 		name:  g.GroupName + " (group)",
-		conv:  "group:" + gid,
+		conv:  chat.GroupConversationID(gid),
 		group: true,
 		history: func(ctx context.Context) (chat.HistoryPage, error) {
 			return client.GroupHistory(ctx, gid, "", 20)
