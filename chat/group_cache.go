@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -102,6 +103,9 @@ func (v *groupView) addEpochMembers(st *pb.GroupState) {
 func (s *Service) refreshGroup(id string) {
 	var v *groupView
 	err := s.store.View(func(tx *storage.Tx) (err error) { v, err = loadGroupView(tx, id); return })
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.log.Error("group: load", "group", id, "err", err)
+	}
 	s.groups.mu.Lock()
 	defer s.groups.mu.Unlock()
 	if err != nil {

@@ -262,7 +262,7 @@ func (s *Service) changeGroup(name string, ch change) (GroupView, error) {
 		return GroupView{}, err
 	}
 	var gkey []byte
-	if len(next.GetMembers()) < len(v.state.GetMembers()) || anyRemoved(v.state, next) {
+	if anyRemoved(v.state, next) {
 		next.Epoch++
 		gkey = newGroupKey()
 	}

@@ -77,12 +77,14 @@ func (h Home) Lock() (*Lock, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", h.LockPath(), err)
 	}
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write lock %s: %w", h.LockPath(), err)
-		}
+	// The pid is only for the message a second daemon prints.
+	if err := f.Truncate(0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write lock %s: %w", h.LockPath(), err)
+	}
+	if _, err := f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write lock %s: %w", h.LockPath(), err)
 	}
 	return &Lock{f: f}, nil
 }

@@ -17,21 +17,27 @@ func (c *cli) versionCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := struct {
-				Client string `json:"client"`
-				Go     string `json:"go"`
-				Daemon string `json:"daemon,omitempty"`
+				Client      string `json:"client"`
+				Go          string `json:"go"`
+				Daemon      string `json:"daemon,omitempty"`
+				DaemonError string `json:"daemon_error,omitempty"`
 			}{Client: node.Version, Go: runtime.Version()}
-			if client, err := c.client(); err == nil {
-				if info, err := client.Node(cmd.Context()); err == nil {
+			client, err := c.client()
+			if err == nil {
+				var info node.Info
+				if info, err = client.Node(cmd.Context()); err == nil {
 					v.Daemon = info.Version
 				}
+			}
+			if err != nil {
+				v.DaemonError = err.Error()
 			}
 			return c.output(v, func(w io.Writer) error {
 				fmt.Fprintf(w, "parley %s (%s)\n", v.Client, v.Go)
 				if v.Daemon != "" {
 					fmt.Fprintf(w, "daemon %s\n", v.Daemon)
 				} else {
-					fmt.Fprintln(w, "daemon not running")
+					fmt.Fprintf(w, "daemon: %s\n", v.DaemonError)
 				}
 				return nil
 			})
