@@ -26,6 +26,10 @@ const (
 	// EventGroup carries a GroupEvent: a group was created, joined, left,
 	// or its membership changed; invitations arrive as action "invited".
 	EventGroup EventType = "group"
+	// EventProfile carries a ProfileEvent: a contact's profile changed.
+	EventProfile EventType = "profile"
+	// EventPresence carries a PresenceEvent: a contact's presence changed.
+	EventPresence EventType = "presence"
 	// EventReset tells a resuming subscriber that events it asked for were
 	// dropped from the buffer (or lost in a restart): re-read state.
 	EventReset EventType = "reset"
@@ -68,6 +72,18 @@ const (
 type ContactEvent struct {
 	Action  string              `json:"action"`
 	Contact storage.ContactInfo `json:"contact"`
+}
+
+// ProfileEvent is the Data of a profile event.
+type ProfileEvent struct {
+	UserID  string      `json:"user_id"`
+	Profile ProfileView `json:"profile"`
+}
+
+// PresenceEvent is the Data of a presence event.
+type PresenceEvent struct {
+	UserID   string       `json:"user_id"`
+	Presence PresenceView `json:"presence"`
 }
 
 // DefaultFeedSize is how many past events a Feed keeps for resuming

@@ -144,6 +144,8 @@ type received struct {
 	events  []Event
 	queued  bool
 	protect bool
+	// presenceSeen: the sender pushed its presence (presence_push.go).
+	presenceSeen bool
 
 	// Group work for after the commit (group_apply.go).
 	refresh     []string       // groups whose cached view is stale
@@ -175,6 +177,7 @@ func (r *received) announce(s *Service, remote peer.ID) {
 		s.wake(remote)
 	}
 	r.settleGroups(s)
+	r.settlePresence(s, remote)
 }
 
 // receive stores a batch of frames from remote in one transaction.
@@ -228,8 +231,7 @@ func (in *inbound) handle() error {
 	case *pb.Frame_FriendResponse:
 		return in.friendResponse(body.FriendResponse)
 	case *pb.Frame_Presence:
-		in.res.ack(f.Id, pb.Ack_OK, "")
-		return nil
+		return in.presence(body.Presence)
 	case *pb.Frame_GroupInvite:
 		return in.groupInvite(body.GroupInvite)
 	case *pb.Frame_GroupKey:

@@ -9,10 +9,12 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/routing"
 
 	"github.com/parley-im/parley/storage"
 )
@@ -39,6 +41,27 @@ type Config struct {
 	AckTimeout time.Duration
 	// DialTimeout bounds opening a stream, dial included (default 15s).
 	DialTimeout time.Duration
+
+	// Routing is where profile and presence records are published and
+	// looked up (the DHT). Without it, presence is only pushed to friends
+	// and lookups serve the cache.
+	Routing routing.ValueStore
+	// Key signs the owner's profile and presence records. Default: the
+	// host's own key, from its peerstore.
+	Key crypto.PrivKey
+	// PresenceTTL is how long a published presence record stays valid
+	// (default 1h); the node signs and publishes a new one at half that.
+	PresenceTTL time.Duration
+	// ProfileRepublish is how often the profile is put in the DHT again
+	// (default 12h).
+	ProfileRepublish time.Duration
+	// LookupTimeout bounds a DHT lookup of Whois (default 10s); when it
+	// runs out, the cache is served.
+	LookupTimeout time.Duration
+	// CacheFor is how long a record fetched from the DHT is served from
+	// the cache before Whois asks the DHT again (default 1m). A record
+	// pushed live stays fresh until it expires.
+	CacheFor time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -55,6 +78,10 @@ func (c *Config) setDefaults() {
 	def(&c.IdleTimeout, 2*time.Minute)
 	def(&c.AckTimeout, 30*time.Second)
 	def(&c.DialTimeout, 15*time.Second)
+	def(&c.PresenceTTL, time.Hour)
+	def(&c.ProfileRepublish, 12*time.Hour)
+	def(&c.LookupTimeout, 10*time.Second)
+	def(&c.CacheFor, time.Minute)
 }
 
 // Service is the messenger of one node.
@@ -77,6 +104,8 @@ type Service struct {
 	groups *groupCache
 	topics *topicSet
 	syncs  *syncState
+
+	records *records // own profile and presence (publish.go)
 }
 
 // New starts the messenger on cfg.Host: it registers the DM protocol,
@@ -87,6 +116,9 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("chat: Host, Store and Feed are required")
 	}
 	cfg.setDefaults()
+	if cfg.Key == nil {
+		cfg.Key = cfg.Host.Peerstore().PrivKey(cfg.Host.ID())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
 		cfg:     cfg,
@@ -102,6 +134,7 @@ func New(cfg Config) (*Service, error) {
 		topics:  newTopicSet(),
 		syncs:   newSyncState(),
 	}
+	s.records = newRecords(s)
 	sub, err := s.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
 		cancel()
@@ -111,6 +144,7 @@ func New(cfg Config) (*Service, error) {
 	s.host.SetStreamHandler(SyncProtocol, s.handleSync)
 	s.wg.Go(func() { s.watchConnections(sub) })
 	s.wg.Go(s.resume)
+	s.startPublishing()
 	return s, nil
 }
 
@@ -151,6 +185,7 @@ func (s *Service) watchConnections(sub event.Subscription) {
 			}
 			s.poke(ev.Peer)
 			s.rememberAddrs(ev.Peer)
+			s.recordsOnConnect(ev.Peer)
 			s.syncWithMember(ev.Peer)
 		}
 	}

@@ -28,14 +28,24 @@ const (
 	DHTServer = "server"
 )
 
+// Values of NetworkConfig.Reachability.
+const (
+	ReachabilityAuto    = "auto"
+	ReachabilityPublic  = "public"
+	ReachabilityPrivate = "private"
+)
+
 // Config is the content of config.toml. Flags override it.
 type Config struct {
 	// Profile chooses the defaults of every other setting.
 	Profile string        `toml:"profile"`
 	API     APIConfig     `toml:"api"`
 	Network NetworkConfig `toml:"network"`
+	Relay   RelayConfig   `toml:"relay"`
 	Storage StorageConfig `toml:"storage"`
 	Log     LogConfig     `toml:"log"`
+	// Presence configures profile and presence records (presence_config.go).
+	Presence PresenceConfig `toml:"presence"`
 }
 
 // APIConfig configures the local control API.
@@ -49,7 +59,18 @@ type NetworkConfig struct {
 	// Listen are the multiaddrs the host listens on.
 	Listen []string `toml:"listen"`
 	// Bootstrap are multiaddrs with /p2p/ of peers to stay connected to.
+	// They seed the DHT and are the first relay candidates.
 	Bootstrap []string `toml:"bootstrap"`
+	// Relays are multiaddrs with /p2p/ of further relay peers for
+	// AutoRelay; relays found through the DHT are used as well.
+	Relays []string `toml:"relays"`
+	// Reachability is auto (AutoNAT finds out), public (a server with a
+	// public address) or private (always use relays).
+	Reachability string `toml:"reachability"`
+	// RelaySearchInterval is how often, at most, AutoRelay looks for a
+	// relay while it has none; a relay that refused a reservation is left
+	// alone for six times as long.
+	RelaySearchInterval Duration `toml:"relay_search_interval"`
 	// MDNS finds peers on the local network.
 	MDNS bool `toml:"mdns"`
 	// NATPortMap asks the router for a port mapping (UPnP, NAT-PMP).
@@ -71,6 +92,24 @@ type NetworkConfig struct {
 	MaxMemoryMiB int `toml:"max_memory_mib"`
 	// MaxFDs bounds the file descriptors the resource manager hands out.
 	MaxFDs int `toml:"max_fds"`
+}
+
+// RelayConfig limits what the circuit relay service (network.relay_service,
+// on in the server profile) gives to other peers, who are mostly strangers.
+type RelayConfig struct {
+	// MaxReservations bounds the peers holding a relay slot at once.
+	MaxReservations int `toml:"max_reservations"`
+	// MaxReservationsPerIP bounds the slots taken from one IP address.
+	MaxReservationsPerIP int `toml:"max_reservations_per_ip"`
+	// MaxCircuits bounds the relayed connections open per peer.
+	MaxCircuits int `toml:"max_circuits"`
+	// ReservationTTL is how long a slot lasts before it must be renewed.
+	ReservationTTL Duration `toml:"reservation_ttl"`
+	// CircuitDuration and CircuitDataKiB end a relayed connection after
+	// this long or this much data each way; peers dial again, or upgrade
+	// to a direct connection by hole punching.
+	CircuitDuration Duration `toml:"circuit_duration"`
+	CircuitDataKiB  int      `toml:"circuit_data_kib"`
 }
 
 // StorageConfig configures the database.
@@ -109,14 +148,25 @@ func ProfileConfig(profile string) (Config, error) {
 		Profile: profile,
 		API:     APIConfig{Listen: "127.0.0.1:7070"},
 		Network: NetworkConfig{
-			DHTMode:      DHTAuto,
-			ConnLow:      32,
-			ConnHigh:     96,
-			MaxMemoryMiB: 128,
-			MaxFDs:       512,
+			DHTMode:             DHTAuto,
+			Reachability:        ReachabilityAuto,
+			RelaySearchInterval: Duration(10 * time.Second),
+			ConnLow:             32,
+			ConnHigh:            96,
+			MaxMemoryMiB:        128,
+			MaxFDs:              512,
 		},
-		Storage: StorageConfig{GCInterval: Duration(10 * time.Minute)},
-		Log:     LogConfig{Level: "info"},
+		Relay: RelayConfig{
+			MaxReservations:      128,
+			MaxReservationsPerIP: 8,
+			MaxCircuits:          16,
+			ReservationTTL:       Duration(time.Hour),
+			CircuitDuration:      Duration(2 * time.Minute),
+			CircuitDataKiB:       1024,
+		},
+		Storage:  StorageConfig{GCInterval: Duration(10 * time.Minute)},
+		Presence: defaultPresenceConfig(),
+		Log:      LogConfig{Level: "info"},
 	}
 	switch profile {
 	case ProfileDefault:
@@ -129,6 +179,10 @@ func ProfileConfig(profile string) (Config, error) {
 	case ProfileServer:
 		c.Network.Listen = []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1", "/ip6/::/tcp/4001", "/ip6/::/udp/4001/quic-v1"}
 		c.Network.RelayService = true
+		// A bootstrap node is public by definition; AutoNAT would need
+		// other servers to confirm it, and the relay service only runs
+		// on a public node.
+		c.Network.Reachability = ReachabilityPublic
 		c.Network.DualDHT = true
 		c.Network.DHTMode = DHTServer
 		c.Network.ConnLow = 256
@@ -187,10 +241,13 @@ func ParseConfig(data []byte, name string) (Config, error) {
 	return c, nil
 }
 
+// configHeader opens every config file Parley writes.
+const configHeader = "# Parley node config. Keys left out take the profile's defaults.\n"
+
 // WriteConfig writes c to path, refusing to replace an existing file.
 func WriteConfig(path string, c Config) error {
 	var buf bytes.Buffer
-	buf.WriteString("# Parley node config. Keys left out take the profile's defaults.\n")
+	buf.WriteString(configHeader)
 	if err := toml.NewEncoder(&buf).Encode(c); err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
@@ -230,6 +287,20 @@ func (c Config) Validate() error {
 	if _, err := ParseBootstrap(c.Network.Bootstrap); err != nil {
 		return bad("network.bootstrap", "%v", err)
 	}
+	if _, err := ParseBootstrap(c.Network.Relays); err != nil {
+		return bad("network.relays", "%v", err)
+	}
+	switch c.Network.Reachability {
+	case ReachabilityAuto, ReachabilityPublic, ReachabilityPrivate:
+	default:
+		return bad("network.reachability", "%q: want auto, public or private", c.Network.Reachability)
+	}
+	if time.Duration(c.Network.RelaySearchInterval) < 100*time.Millisecond {
+		return bad("network.relay_search_interval", "%s: at least 100ms", time.Duration(c.Network.RelaySearchInterval))
+	}
+	if err := c.Relay.validate(); err != nil {
+		return err
+	}
 	switch c.Network.DHTMode {
 	case DHTAuto, DHTClient, DHTServer:
 	default:
@@ -247,8 +318,39 @@ func (c Config) Validate() error {
 	if c.Storage.GCInterval < 0 {
 		return bad("storage.gc_interval", "must not be negative")
 	}
+	if err := c.Presence.validate(); err != nil {
+		return err
+	}
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		return bad("log.level", "%v", err)
+	}
+	return nil
+}
+
+func (r RelayConfig) validate() error {
+	for _, v := range []struct {
+		key string
+		n   int
+	}{
+		{"relay.max_reservations", r.MaxReservations},
+		{"relay.max_reservations_per_ip", r.MaxReservationsPerIP},
+		{"relay.max_circuits", r.MaxCircuits},
+		{"relay.circuit_data_kib", r.CircuitDataKiB},
+	} {
+		if v.n < 1 {
+			return fmt.Errorf("%w: %s: %d: at least 1", ErrBadConfig, v.key, v.n)
+		}
+	}
+	for _, v := range []struct {
+		key string
+		d   Duration
+	}{
+		{"relay.reservation_ttl", r.ReservationTTL},
+		{"relay.circuit_duration", r.CircuitDuration},
+	} {
+		if time.Duration(v.d) < time.Second {
+			return fmt.Errorf("%w: %s: %s: at least 1s", ErrBadConfig, v.key, time.Duration(v.d))
+		}
 	}
 	return nil
 }
@@ -269,13 +371,22 @@ func checkAPIListen(addr string) error {
 }
 
 // ParseBootstrap parses bootstrap multiaddrs; each must end in /p2p/<id>.
+// The addresses of one peer are merged into one AddrInfo (in the order of
+// first appearance), so that a peer is dialed with all its addresses at
+// once and the dial can pick the best transport.
 func ParseBootstrap(addrs []string) ([]peer.AddrInfo, error) {
 	var out []peer.AddrInfo
+	index := make(map[peer.ID]int)
 	for _, s := range addrs {
 		ai, err := ParsePeerAddr(s)
 		if err != nil {
 			return nil, err
 		}
+		if i, ok := index[ai.ID]; ok {
+			out[i].Addrs = append(out[i].Addrs, ai.Addrs...)
+			continue
+		}
+		index[ai.ID] = len(out)
 		out = append(out, *ai)
 	}
 	return out, nil

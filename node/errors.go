@@ -17,4 +17,8 @@ var (
 	ErrNotConnected = errors.New("not connected to that peer")
 	// ErrUnreachable means dialing the peer failed.
 	ErrUnreachable = errors.New("peer unreachable")
+	// ErrNotBootstrap means the peer is not one of the bootstrap peers.
+	ErrNotBootstrap = errors.New("not a bootstrap peer")
+	// ErrClosed means the node is shutting down.
+	ErrClosed = errors.New("node is shutting down")
 )

@@ -21,6 +21,7 @@ import (
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	tls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -31,24 +32,37 @@ import (
 // DHTPrefix keeps Parley's DHT apart from the public IPFS DHT.
 const DHTPrefix = "/parley"
 
+// hostParts are the node's pieces that the host calls back into.
+type hostParts struct {
+	// relays gives AutoRelay its candidates.
+	relays *relaySource
+	// holePunch receives hole punching outcomes.
+	holePunch holepunch.EventTracer
+}
+
 // buildHost makes the libp2p host: TCP and QUIC v1, Noise (preferred) and
-// TLS, yamux, explicit resource limits and a connection manager.
-func buildHost(cfg NetworkConfig, key crypto.PrivKey, reg prometheus.Registerer, userAgent string) (host.Host, error) {
+// TLS, yamux, explicit resource limits and a connection manager, and NAT
+// traversal as the profile asks: AutoNAT (always; a server also answers
+// other peers' AutoNAT probes), UPnP/NAT-PMP port mapping, AutoRelay with
+// the candidates of parts.relays, hole punching (DCUtR), and the circuit
+// relay service within cfg.Relay's limits.
+func buildHost(cfg Config, key crypto.PrivKey, reg prometheus.Registerer, userAgent string, parts hostParts) (host.Host, error) {
+	netCfg := cfg.Network
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
-	scaled := limits.Scale(int64(cfg.MaxMemoryMiB)<<20, cfg.MaxFDs)
+	scaled := limits.Scale(int64(netCfg.MaxMemoryMiB)<<20, netCfg.MaxFDs)
 	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(scaled))
 	if err != nil {
 		return nil, fmt.Errorf("resource manager: %w", err)
 	}
-	cm, err := connmgr.NewConnManager(cfg.ConnLow, cfg.ConnHigh, connmgr.WithGracePeriod(time.Minute))
+	cm, err := connmgr.NewConnManager(netCfg.ConnLow, netCfg.ConnHigh, connmgr.WithGracePeriod(time.Minute))
 	if err != nil {
 		rm.Close()
 		return nil, fmt.Errorf("connection manager: %w", err)
 	}
 	opts := []libp2p.Option{
 		libp2p.Identity(key),
-		libp2p.ListenAddrStrings(cfg.Listen...),
+		libp2p.ListenAddrStrings(netCfg.Listen...),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.Security(noise.ID, noise.New),
@@ -59,16 +73,31 @@ func buildHost(cfg NetworkConfig, key crypto.PrivKey, reg prometheus.Registerer,
 		libp2p.PrometheusRegisterer(reg),
 		libp2p.UserAgent(userAgent),
 	}
-	if cfg.NATPortMap {
+	switch netCfg.Reachability {
+	case ReachabilityPublic:
+		opts = append(opts, libp2p.ForceReachabilityPublic())
+	case ReachabilityPrivate:
+		opts = append(opts, libp2p.ForceReachabilityPrivate())
+	}
+	if netCfg.NATPortMap {
 		opts = append(opts, libp2p.NATPortMap())
 	}
-	if cfg.HolePunching {
-		opts = append(opts, libp2p.EnableHolePunching())
+	if netCfg.HolePunching {
+		var hp []holepunch.Option
+		if parts.holePunch != nil {
+			// Keep libp2p's hole punching metrics next to our tracer.
+			hp = append(hp, holepunch.WithMetricsAndEventTracer(
+				holepunch.NewMetricsTracer(holepunch.WithRegisterer(reg)), parts.holePunch))
+		}
+		opts = append(opts, libp2p.EnableHolePunching(hp...))
 	}
-	if cfg.RelayService {
-		opts = append(opts, libp2p.EnableRelayService(), libp2p.EnableNATService())
+	if netCfg.AutoRelay && parts.relays != nil {
+		opts = append(opts, autoRelayOption(netCfg, parts.relays))
 	}
-	if !cfg.AutoRelay && !cfg.RelayService && !cfg.HolePunching {
+	if netCfg.RelayService {
+		opts = append(opts, relayServiceOption(cfg.Relay), libp2p.EnableNATService())
+	}
+	if !netCfg.AutoRelay && !netCfg.RelayService && !netCfg.HolePunching {
 		opts = append(opts, libp2p.DisableRelay())
 	}
 	h, err := libp2p.New(opts...)
@@ -111,6 +140,18 @@ func buildDHT(cfg NetworkConfig, h host.Host, validator record.Validator, bootst
 		return nil, fmt.Errorf("dual dht: %w", err)
 	}
 	return d, nil
+}
+
+// routingTablePeers lists the DHT servers the node knows on the internet
+// (the WAN half of the dual DHT), where relays are found.
+func routingTablePeers(d dhtRouting) func() []peer.ID {
+	switch d := d.(type) {
+	case *dual.DHT:
+		return d.WAN.RoutingTable().ListPeers
+	case *dht.IpfsDHT:
+		return d.RoutingTable().ListPeers
+	}
+	return nil
 }
 
 // buildPubSub makes GossipSub with strict signing, content-addressed

@@ -54,6 +54,9 @@ type Node struct {
 	metrics *prometheus.Registry
 	started time.Time
 	reach   atomic.Int32 // network.Reachability
+	// relayAddrs are the addresses through relays (AutoRelay).
+	relayAddrs atomic.Pointer[[]string]
+	boot       *bootstrapSet
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -76,6 +79,10 @@ func New(opts Options) (_ *Node, err error) {
 	bootstrap, err := ParseBootstrap(opts.Config.Network.Bootstrap)
 	if err != nil {
 		return nil, fmt.Errorf("%w: network.bootstrap: %v", ErrBadConfig, err)
+	}
+	relays, err := ParseBootstrap(opts.Config.Network.Relays)
+	if err != nil {
+		return nil, fmt.Errorf("%w: network.relays: %v", ErrBadConfig, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
@@ -114,12 +121,19 @@ func New(opts Options) (_ *Node, err error) {
 	n.closers = append(n.closers, n.store.Close)
 
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	n.host, err = buildHost(opts.Config.Network, key, n.metrics, "parley/"+Version)
+	relaySrc := newRelaySource(relays)
+	n.host, err = buildHost(opts.Config, key, n.metrics, "parley/"+Version, hostParts{
+		relays:    relaySrc,
+		holePunch: &holePunchTracer{log: log.With("component", "nat"), feed: n.feed},
+	})
 	if err != nil {
 		return nil, err
 	}
 	n.closers = append(n.closers, n.host.Close)
 	if err := n.watchNetwork(ctx); err != nil {
+		return nil, err
+	}
+	if err := n.watchNAT(ctx); err != nil {
 		return nil, err
 	}
 
@@ -128,6 +142,12 @@ func New(opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, n.dht.Close)
+	n.boot, err = newBootstrapSet(ctx, n.host, log.With("component", "bootstrap"))
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.boot.close)
+	relaySrc.setHost(n.host, n.boot.addrInfos, routingTablePeers(n.dht))
 
 	// GossipSub lives until its context ends; it gets its own so that it
 	// stops after chat, which publishes on it, and before the host.
@@ -139,11 +159,19 @@ func New(opts Options) (_ *Node, err error) {
 	}
 
 	n.chat, err = chat.New(chat.Config{
-		Host:   n.host,
+		// Chat finds contacts through the DHT and may use relays.
+		Host:   newChatHost(n.host, n.dht),
 		Store:  n.store,
 		Feed:   n.feed,
 		Logger: log.With("component", "chat"),
 		PubSub: n.pubsub,
+		// Profiles and presence are published in and looked up from the DHT.
+		Routing:          n.dht,
+		Key:              key,
+		PresenceTTL:      time.Duration(opts.Config.Presence.TTL),
+		ProfileRepublish: time.Duration(opts.Config.Presence.ProfileRepublish),
+		LookupTimeout:    time.Duration(opts.Config.Presence.LookupTimeout),
+		CacheFor:         time.Duration(opts.Config.Presence.CacheFor),
 	})
 	if err != nil {
 		return nil, err
@@ -151,7 +179,13 @@ func New(opts Options) (_ *Node, err error) {
 	n.closers = append(n.closers, n.chat.Close)
 
 	for _, ai := range bootstrap {
-		n.wg.Go(func() { n.keepConnected(ctx, ai) })
+		if ai.ID == n.host.ID() {
+			log.Info("bootstrap: skipping this node's own address", "peer", ai.ID)
+			continue
+		}
+		if _, err := n.boot.add(ai); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Config.Network.MDNS {
 		stop, err := n.startMDNS(ctx)
@@ -177,6 +211,7 @@ func loadKey(home Home, passphrase []byte) (crypto.PrivKey, error) {
 // more than once.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		n.publishOffline()
 		n.cancel() // stops GossipSub and every goroutine of the node
 		n.wg.Wait()
 		var errs []error
@@ -225,8 +260,11 @@ func (n *Node) handleNetworkEvent(e any) {
 		switch e.Connectedness {
 		case network.Connected, network.Limited:
 			if conns := n.host.Network().ConnsToPeer(e.Peer); len(conns) > 0 {
-				pe.Addr = conns[0].RemoteMultiaddr().String()
-				pe.Direction = conns[0].Stat().Direction.String()
+				// A direct connection added to a relayed one makes the
+				// peer Connected: describe the direct one.
+				best := bestConn(conns)
+				pe.Addr = best.RemoteMultiaddr().String()
+				pe.Direction = best.Stat().Direction.String()
 			}
 			n.feed.Publish(chat.EventPeerConnected, pe)
 		case network.NotConnected:

@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 )
 
 // connectTimeout bounds a dial started from the API.
@@ -23,7 +24,10 @@ type Info struct {
 	// addresses, those observed by peers and port mappings.
 	Addrs []string `json:"addrs"`
 	// Reachability is public, private or unknown (AutoNAT's verdict).
-	Reachability  string    `json:"reachability"`
+	Reachability string `json:"reachability"`
+	// RelayAddrs are the addresses through relays that hold a slot for
+	// this node (AutoRelay, when it is not publicly reachable).
+	RelayAddrs    []string  `json:"relay_addrs"`
 	Version       string    `json:"version"`
 	Profile       string    `json:"profile"`
 	StartedAt     time.Time `json:"started_at"`
@@ -42,6 +46,7 @@ func (n *Node) Info() Info {
 		ListenAddrs:   p2pAddrs(listen, id),
 		Addrs:         p2pAddrs(n.host.Addrs(), id),
 		Reachability:  reachabilityName(network.Reachability(n.reach.Load())),
+		RelayAddrs:    n.RelayAddrs(),
 		Version:       Version,
 		Profile:       n.cfg.Profile,
 		StartedAt:     n.started.UTC(),
@@ -113,18 +118,13 @@ func (n *Node) peerInfo(p peer.ID) (PeerInfo, bool) {
 	if len(conns) == 0 {
 		return PeerInfo{}, false
 	}
-	best := conns[0]
-	for _, c := range conns[1:] {
-		if best.Stat().Limited && !c.Stat().Limited {
-			best = c
-		}
-	}
+	best := bestConn(conns)
 	st := best.Stat()
 	pi := PeerInfo{
 		PeerID:    p.String(),
 		Addr:      best.RemoteMultiaddr().String(),
 		Direction: st.Direction.String(),
-		Relayed:   st.Limited,
+		Relayed:   isRelayedConn(best),
 		Streams:   st.NumStreams,
 		OpenedAt:  st.Opened.UTC(),
 	}
@@ -137,6 +137,43 @@ func (n *Node) peerInfo(p peer.ID) (PeerInfo, bool) {
 		}
 	}
 	return pi, true
+}
+
+// bestConn picks the connection that describes a peer: a direct one when
+// there is one (libp2p prefers it for new streams too).
+func bestConn(conns []network.Conn) network.Conn {
+	best := conns[0]
+	for _, c := range conns[1:] {
+		if isRelayedConn(best) && !isRelayedConn(c) {
+			best = c
+		}
+	}
+	return best
+}
+
+// ShareAddrs returns the addresses to give to others who want to use this
+// node as a bootstrap peer: its public addresses when it has any, its LAN
+// addresses otherwise; never loopback, link-local or relay addresses.
+func (n *Node) ShareAddrs() []string {
+	var public, lan []ma.Multiaddr
+	for _, a := range n.host.Addrs() {
+		switch {
+		case isCircuit(a), manet.IsIPLoopback(a), manet.IsIPUnspecified(a), isLinkLocal(a):
+		case manet.IsPublicAddr(a):
+			public = append(public, a)
+		default:
+			lan = append(lan, a)
+		}
+	}
+	if len(public) > 0 {
+		return p2pAddrs(public, n.host.ID())
+	}
+	return p2pAddrs(lan, n.host.ID())
+}
+
+func isLinkLocal(a ma.Multiaddr) bool {
+	ip, err := manet.ToIP(a)
+	return err == nil && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast())
 }
 
 // Connect dials the peer named by a multiaddr ending in /p2p/<id>.

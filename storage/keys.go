@@ -10,6 +10,8 @@ import "encoding/binary"
 //	s/schema                          schema version (uint32)
 //	s/profile                         the owner's Profile
 //	s/outbox-seq                      last outbox sequence number (uint64)
+//	s/presence                        the owner's chosen OwnPresence
+//	s/presence-seq                    last presence record sequence number (uint64)
 //	c/<peer>                          ContactInfo
 //	r/<request id>                    FriendRequest
 //	rp/<peer>/<request id>            index: requests exchanged with a peer
@@ -21,6 +23,8 @@ import "encoding/binary"
 //	gk/<group>/<epoch:8>              group key of an epoch
 //	gs/<group>/<version:8>            signed group state, the membership chain
 //	mp/<conv>/<id>                    signed form of a group message (proof)
+//	pc/<peer>                         CachedRecord: another user's signed profile
+//	ps/<peer>                         CachedRecord: another user's signed presence
 const (
 	prefixContact      = "c/"
 	prefixRequest      = "r/"

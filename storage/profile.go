@@ -30,7 +30,9 @@ func (d *DB) OwnProfile() (Profile, error) {
 
 // UpdateOwnProfile applies change to the owner's profile, bumps its Seq
 // and UpdatedAt, stores it and returns it. change may return an error to
-// abort without writing.
+// abort without writing. Seq becomes the larger of Seq+1 and the Unix time
+// in nanoseconds, so that a profile made after the database was lost still
+// outranks the old records that the DHT holds.
 func (d *DB) UpdateOwnProfile(change func(*Profile) error) (Profile, error) {
 	var p Profile
 	err := d.Update(func(tx *Tx) error {
@@ -41,8 +43,9 @@ func (d *DB) UpdateOwnProfile(change func(*Profile) error) (Profile, error) {
 		if err := change(&p); err != nil {
 			return err
 		}
-		p.Seq++
-		p.UpdatedAt = time.Now().UTC()
+		now := time.Now().UTC()
+		p.Seq = max(p.Seq+1, uint64(now.UnixNano()))
+		p.UpdatedAt = now
 		return setJSON(tx.txn, ownProfileKey, &p)
 	})
 	if err != nil {

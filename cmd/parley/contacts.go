@@ -30,7 +30,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			contacts, err := client.Contacts(cmd.Context(), label)
+			contacts, err := client.ContactViews(cmd.Context(), label)
 			if err != nil {
 				return err
 			}
@@ -42,13 +42,15 @@ Examples:
 	return cmd
 }
 
-func printContacts(w io.Writer, contacts []storage.ContactInfo) error {
+// printContacts prints a table of contacts, with the nickname and
+// presence cached for each.
+func printContacts(w io.Writer, contacts []chat.ContactView) error {
 	if len(contacts) == 0 {
 		_, err := fmt.Fprintln(w, "no contacts yet: parley friend add <peer id>")
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PEER\tREMARK\tLABELS\tSTATE")
+	fmt.Fprintln(tw, "PEER\tREMARK\tNICKNAME\tPRESENCE\tLABELS\tSTATE")
 	for _, ct := range contacts {
 		state := "friend"
 		switch {
@@ -57,7 +59,15 @@ func printContacts(w io.Writer, contacts []storage.ContactInfo) error {
 		case ct.Blocked:
 			state = "blocked"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ct.UserID, dash(ct.RemarkName), dash(strings.Join(ct.Labels, ",")), state)
+		nick := "-"
+		if ct.Profile != nil {
+			nick = oneLine(ct.Profile.Nickname, 24)
+		}
+		presence := dash(string(ct.Presence.Status))
+		if ct.Presence.Note != "" {
+			presence += " (" + oneLine(ct.Presence.Note, 24) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ct.UserID, dash(ct.RemarkName), nick, presence, dash(strings.Join(ct.Labels, ",")), state)
 	}
 	return tw.Flush()
 }
@@ -100,7 +110,7 @@ Example:
 			if err != nil {
 				return err
 			}
-			return c.output(ct, func(w io.Writer) error { return printContacts(w, []storage.ContactInfo{ct}) })
+			return c.output(ct, func(w io.Writer) error { return printContacts(w, []chat.ContactView{{ContactInfo: ct}}) })
 		},
 	}
 	cmd.Flags().StringVar(&remark, "remark", "", "remark name")

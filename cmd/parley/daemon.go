@@ -108,6 +108,9 @@ func (c *cli) runDaemon(cmd *cobra.Command, args daemonArgs) error {
 	for _, a := range info.ListenAddrs {
 		fmt.Fprintf(c.stdout, "listen: %s\n", a)
 	}
+	if cfg.Profile == node.ProfileServer {
+		printShareAddrs(c.stdout, n.ShareAddrs())
+	}
 
 	// Serve blocks until SIGINT or SIGTERM; then the API, the node and the
 	// storage close in that order.

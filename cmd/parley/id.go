@@ -13,8 +13,10 @@ func (c *cli) idCommand() *cobra.Command {
 		Use:   "id",
 		Short: "Show this node's peer ID, addresses and status",
 		Long: `Show this node's peer ID, the addresses it listens on and announces,
-its reachability, version, profile and uptime. Give one of the addresses
-to a friend: they connect with parley connect <address>.
+its reachability (public, private or unknown, as AutoNAT found out), the
+addresses through relays when it is behind a NAT, version, profile and
+uptime. Give one of the addresses to a friend: they connect with
+parley connect <address>.
 
 Example:
   parley id --json`,
@@ -34,6 +36,9 @@ Example:
 				fmt.Fprintf(w, "version:      %s\n", info.Version)
 				fmt.Fprintf(w, "uptime:       %s\n", (time.Duration(info.UptimeSeconds) * time.Second).String())
 				fmt.Fprintf(w, "reachability: %s\n", info.Reachability)
+				for _, a := range info.RelayAddrs {
+					fmt.Fprintf(w, "relay:        %s\n", a)
+				}
 				for _, a := range info.ListenAddrs {
 					fmt.Fprintf(w, "listen:       %s\n", a)
 				}

@@ -67,6 +67,9 @@ Connect to a peer: parley connect /ip4/192.0.2.7/tcp/4001/p2p/12D3Koo...`,
 		c.versionCommand(),
 		c.friendCommand(),
 		c.contactsCommand(),
+		c.profileCommand(),
+		c.presenceCommand(),
+		c.whoisCommand(),
 		c.blockCommand(true),
 		c.blockCommand(false),
 		c.sendCommand(),
@@ -75,6 +78,7 @@ Connect to a peer: parley connect /ip4/192.0.2.7/tcp/4001/p2p/12D3Koo...`,
 		c.chatCommand(),
 		c.groupsCommand(),
 		c.groupCommand(),
+		c.bootstrapCommand(),
 	)
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/parley-im/parley/chat"
+	"github.com/parley-im/parley/identity"
 	"github.com/parley-im/parley/node"
 	"github.com/parley-im/parley/storage"
 )
@@ -20,6 +21,8 @@ const (
 	CodeBadPeerID        Code = 1002 // a peer ID that does not parse
 	CodeSelf             Code = 1003 // the request names this node itself
 	CodeAmbiguousPeer    Code = 1004 // a remark name that matches several contacts
+	CodeBadNickname      Code = 1005 // nickname empty, over 64 characters, or with control characters
+	CodeBadAvatar        Code = 1006 // avatar upload that is not a usable image
 	CodeUnauthorized     Code = 1100 // missing or wrong bearer token
 	CodeForbidden        Code = 1101 // foreign Host or Origin header
 	CodeNotFriend        Code = 1102 // the peer is not a friend: send a friend request first
@@ -47,6 +50,10 @@ var errorKinds = []struct {
 	{node.ErrSelf, CodeSelf, http.StatusBadRequest},
 	{node.ErrNotConnected, CodeNotConnected, http.StatusNotFound},
 	{node.ErrUnreachable, CodeUnreachable, http.StatusBadGateway},
+	{node.ErrNotBootstrap, CodeNotFound, http.StatusNotFound},
+	{node.ErrClosed, CodeUnavailable, http.StatusServiceUnavailable},
+	{identity.ErrInvalidNickname, CodeBadNickname, http.StatusBadRequest},
+	{identity.ErrInvalidAvatar, CodeBadAvatar, http.StatusBadRequest},
 	{chat.ErrBadPeer, CodeBadPeerID, http.StatusBadRequest},
 	{chat.ErrAmbiguousPeer, CodeAmbiguousPeer, http.StatusBadRequest},
 	{chat.ErrSelf, CodeSelf, http.StatusBadRequest},

@@ -16,7 +16,8 @@ func (s *Server) peerParam(r *http.Request) (peer.ID, error) {
 }
 
 func (s *Server) getContacts(w http.ResponseWriter, r *http.Request) {
-	contacts, err := s.node.Chat().Contacts(r.URL.Query().Get("label"))
+	// Each contact comes with its cached profile and presence.
+	contacts, err := s.node.Chat().ContactViews(r.URL.Query().Get("label"))
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -30,7 +31,7 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	c, err := s.node.Chat().Contact(p)
+	c, err := s.node.Chat().ContactView(p)
 	if err != nil {
 		s.fail(w, err)
 		return

@@ -50,6 +50,9 @@ func (s *Server) routes() {
 		{pattern: "POST /v1/peers", handler: s.postPeers},
 		{pattern: "DELETE /v1/peers/{id}", handler: s.deletePeer},
 		{pattern: "GET /v1/events", handler: s.getEvents},
+		{pattern: "GET /v1/bootstrap", handler: s.getBootstrap},
+		{pattern: "POST /v1/bootstrap", handler: s.postBootstrap},
+		{pattern: "DELETE /v1/bootstrap/{peer}", handler: s.deleteBootstrap},
 
 		{pattern: "GET /v1/contacts", handler: s.getContacts},
 		{pattern: "GET /v1/contacts/{peer}", handler: s.getContact},
@@ -82,6 +85,13 @@ func (s *Server) routes() {
 		{pattern: "GET /v1/groups/{group}/messages", handler: s.getGroupMessages},
 		{pattern: "GET /v1/group-invites", handler: s.getGroupInvites},
 		{pattern: "POST /v1/group-invites/{group}/{action}", handler: s.postGroupInviteAction},
+
+		{pattern: "GET /v1/profile", handler: s.getProfile},
+		{pattern: "PUT /v1/profile", handler: s.putProfile},
+		{pattern: "PUT /v1/profile/avatar", handler: s.putAvatar, maxBody: maxAvatarBody},
+		{pattern: "DELETE /v1/profile/avatar", handler: s.deleteAvatar},
+		{pattern: "PUT /v1/presence", handler: s.putPresence},
+		{pattern: "GET /v1/users/{peer}", handler: s.getUser},
 
 		{pattern: "GET /metrics", handler: promhttp.HandlerFor(s.node.Metrics(), promhttp.HandlerOpts{}).ServeHTTP},
 	}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parley-im/parley/chat"
+)
+
+func (c *cli) whoisCommand() *cobra.Command {
+	var refresh bool
+	cmd := &cobra.Command{
+		Use:   "whois <peer>",
+		Short: "Look up a user's nickname, avatar and presence",
+		Long: `Look a user up by peer ID (or a contact's remark name): profile and
+presence come from what their node pushed to yours, from the DHT, or, when
+the DHT is slow or unreachable, from the local cache. Each line says where
+it came from and how old it is. A user without a presence record is
+offline.
+
+Examples:
+  parley whois 12D3KooW...
+  parley whois bob --refresh --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, err := c.client()
+			if err != nil {
+				return err
+			}
+			v, err := client.Whois(cmd.Context(), args[0], chat.WhoisOptions{Refresh: refresh})
+			if err != nil {
+				return err
+			}
+			return c.output(v, func(w io.Writer) error { return printUser(w, v) })
+		},
+	}
+	cmd.Flags().BoolVar(&refresh, "refresh", false, "ask the DHT even when the cache is fresh")
+	return cmd
+}
+
+func printUser(w io.Writer, v chat.UserView) error {
+	fmt.Fprintf(w, "peer:      %s\n", v.UserID)
+	if p := v.Profile; p != nil {
+		fmt.Fprintf(w, "nickname:  %s\n", p.Nickname)
+		if len(p.Avatar) > 0 {
+			fmt.Fprintf(w, "avatar:    %s, %d bytes\n", p.AvatarType, len(p.Avatar))
+		}
+		fmt.Fprintf(w, "profile:   seq %d, updated %s; from %s, %s old\n", p.Seq, p.UpdatedAt.Local().Format(time.DateTime), p.Source, ago(time.Duration(p.AgeSeconds*float64(time.Second))))
+	} else {
+		fmt.Fprintf(w, "profile:   - (none found)\n")
+	}
+	pr := v.Presence
+	fmt.Fprintf(w, "presence:  %s", pr.Status)
+	if pr.Note != "" {
+		fmt.Fprintf(w, " (%s)", pr.Note)
+	}
+	switch {
+	case pr.Source == "":
+		fmt.Fprint(w, "; no record")
+	case pr.Expired:
+		fmt.Fprintf(w, "; last seen %s; from %s", pr.UpdatedAt.Local().Format(time.DateTime), pr.Source)
+	default:
+		fmt.Fprintf(w, "; until %s; from %s, %s old", pr.ExpiresAt.Local().Format(time.DateTime), pr.Source, ago(time.Duration(pr.AgeSeconds*float64(time.Second))))
+	}
+	fmt.Fprintln(w)
+	for _, warn := range v.Warnings {
+		fmt.Fprintf(w, "warning:   %s\n", warn)
+	}
+	return nil
+}
