@@ -180,7 +180,8 @@ func (s *Service) watchConnections(sub event.Subscription) {
 				return
 			}
 			ev := e.(event.EvtPeerConnectednessChanged)
-			if ev.Connectedness != network.Connected {
+			// A relayed (limited) connection carries DMs too.
+			if ev.Connectedness != network.Connected && ev.Connectedness != network.Limited {
 				continue
 			}
 			s.poke(ev.Peer)
