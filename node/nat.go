@@ -2,13 +2,11 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 
 	"github.com/parley-im/parley/chat"
@@ -58,28 +56,10 @@ type HolePunchEvent struct {
 // watchNAT follows AutoNAT's verdict and AutoRelay's addresses: it keeps
 // them for Info, logs them and announces them on the feed.
 func (n *Node) watchNAT(ctx context.Context) error {
-	sub, err := n.host.EventBus().Subscribe([]any{
+	return n.watch(ctx, "parley nat", []any{
 		new(event.EvtLocalReachabilityChanged),
 		new(event.EvtAutoRelayAddrsUpdated),
-	}, eventbus.Name("parley nat"))
-	if err != nil {
-		return fmt.Errorf("subscribe to nat events: %w", err)
-	}
-	n.wg.Go(func() {
-		defer sub.Close()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-sub.Out():
-				if !ok {
-					return
-				}
-				n.handleNATEvent(e)
-			}
-		}
-	})
-	return nil
+	}, n.handleNATEvent)
 }
 
 func (n *Node) handleNATEvent(e any) {

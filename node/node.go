@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/routing"
 	drouting "github.com/libp2p/go-libp2p/p2p/discovery/routing"
+	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -224,15 +225,17 @@ func (n *Node) Close() error {
 	return n.closeErr
 }
 
-// watchNetwork turns connectedness changes into feed events and tracks
-// reachability.
+// watchNetwork turns connectedness changes into feed events.
 func (n *Node) watchNetwork(ctx context.Context) error {
-	sub, err := n.host.EventBus().Subscribe([]any{
-		new(event.EvtPeerConnectednessChanged),
-		new(event.EvtLocalReachabilityChanged),
-	})
+	return n.watch(ctx, "parley peers", []any{new(event.EvtPeerConnectednessChanged)}, n.handleNetworkEvent)
+}
+
+// watch hands the host's events of the given types to handle, one at a
+// time, until ctx ends.
+func (n *Node) watch(ctx context.Context, name string, types []any, handle func(any)) error {
+	sub, err := n.host.EventBus().Subscribe(types, eventbus.Name(name))
 	if err != nil {
-		return fmt.Errorf("subscribe to network events: %w", err)
+		return fmt.Errorf("subscribe to %s events: %w", name, err)
 	}
 	n.wg.Go(func() {
 		defer sub.Close()
@@ -244,7 +247,7 @@ func (n *Node) watchNetwork(ctx context.Context) error {
 				if !ok {
 					return
 				}
-				n.handleNetworkEvent(e)
+				handle(e)
 			}
 		}
 	})
@@ -253,8 +256,6 @@ func (n *Node) watchNetwork(ctx context.Context) error {
 
 func (n *Node) handleNetworkEvent(e any) {
 	switch e := e.(type) {
-	case event.EvtLocalReachabilityChanged:
-		n.reach.Store(int32(e.Reachability))
 	case event.EvtPeerConnectednessChanged:
 		pe := chat.PeerEvent{PeerID: e.Peer.String()}
 		switch e.Connectedness {

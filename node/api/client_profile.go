@@ -1,11 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -30,7 +26,7 @@ func (c *Client) SetNickname(ctx context.Context, nickname string) (chat.Me, err
 // image's MIME type (the daemon checks the content itself).
 func (c *Client) SetAvatar(ctx context.Context, image []byte, contentType string) (chat.Me, error) {
 	var out chat.Me
-	err := c.doRaw(ctx, http.MethodPut, "/v1/profile/avatar", contentType, image, &out)
+	err := c.send(ctx, http.MethodPut, "/v1/profile/avatar", contentType, image, &out)
 	return out, err
 }
 
@@ -77,36 +73,4 @@ func (c *Client) ContactViews(ctx context.Context, label string) ([]chat.Contact
 	var out []chat.ContactView
 	err := c.do(ctx, http.MethodGet, path, nil, &out)
 	return out, err
-}
-
-// doRaw is do with a raw body of contentType instead of JSON.
-func (c *Client) doRaw(ctx context.Context, method, path, contentType string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return c.transportError(err)
-	}
-	defer resp.Body.Close()
-	var env struct {
-		Code    Code            `json:"code"`
-		Message string          `json:"message"`
-		Data    json.RawMessage `json:"data"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&env); err != nil {
-		return fmt.Errorf("%s %s: bad response (HTTP %d): %w", method, path, resp.StatusCode, err)
-	}
-	if env.Code != CodeOK || resp.StatusCode >= 300 {
-		return &Error{Status: resp.StatusCode, Code: env.Code, Message: env.Message}
-	}
-	if out != nil && len(env.Data) > 0 {
-		if err := json.Unmarshal(env.Data, out); err != nil {
-			return fmt.Errorf("%s %s: decode data: %w", method, path, err)
-		}
-	}
-	return nil
 }
