@@ -272,16 +272,5 @@ func (s *Service) GroupHistory(group, before string, limit int) (HistoryPage, er
 	if err != nil {
 		return HistoryPage{}, err
 	}
-	var page HistoryPage
-	err = s.store.View(func(tx *storage.Tx) (err error) {
-		page.Messages, page.Next, err = tx.History(GroupConversationID(g.Info.GroupID), before, limit)
-		return err
-	})
-	if errors.Is(err, storage.ErrBadCursor) {
-		return HistoryPage{}, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	if page.Messages == nil {
-		page.Messages = []storage.Message{}
-	}
-	return page, err
+	return s.history(GroupConversationID(g.Info.GroupID), before, limit)
 }

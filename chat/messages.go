@@ -72,9 +72,15 @@ type HistoryPage struct {
 // History returns up to limit messages with p older than cursor before
 // ("" for the newest).
 func (s *Service) History(p peer.ID, before string, limit int) (HistoryPage, error) {
+	return s.history(p.String(), before, limit)
+}
+
+// history reads a page of a conversation; a malformed cursor is the
+// caller's mistake (ErrInvalid).
+func (s *Service) history(conv, before string, limit int) (HistoryPage, error) {
 	var page HistoryPage
 	err := s.store.View(func(tx *storage.Tx) (err error) {
-		page.Messages, page.Next, err = tx.History(p.String(), before, limit)
+		page.Messages, page.Next, err = tx.History(conv, before, limit)
 		return err
 	})
 	if errors.Is(err, storage.ErrBadCursor) {
