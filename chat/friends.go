@@ -75,7 +75,7 @@ func (s *Service) AddFriend(p peer.ID, note string) (storage.FriendRequest, erro
 		}
 		now := time.Now().UTC()
 		req = storage.FriendRequest{
-			ID: newID(), UserID: p.String(), ReqUserID: s.host.ID().String(), ReqMessage: note,
+			ID: newID(), UserID: p.String(), ReqUserID: s.self, ReqMessage: note,
 			Status: storage.RequestPending, Outgoing: true, CreatedAt: now, UpdatedAt: now,
 		}
 		if err := tx.PutRequest(req); err != nil {

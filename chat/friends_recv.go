@@ -20,7 +20,7 @@ func (in *inbound) friendRequest(r *pb.FriendRequest) error {
 		return nil
 	}
 	if existing, err := in.tx.Request(id); err == nil {
-		if existing.OtherPeer() != in.remote.String() {
+		if existing.OtherPeer() != in.from {
 			return fmt.Errorf("%w: request id reused across peers", errViolation)
 		}
 		in.res.ack(in.frame.Id, pb.Ack_OK, "") // a redelivery
@@ -35,14 +35,14 @@ func (in *inbound) friendRequest(r *pb.FriendRequest) error {
 	}
 	req := storage.FriendRequest{
 		ID:         id,
-		UserID:     in.svc.host.ID().String(),
-		ReqUserID:  in.remote.String(),
+		UserID:     in.svc.self,
+		ReqUserID:  in.from,
 		ReqMessage: note,
 		Status:     storage.RequestPending,
 		CreatedAt:  createdAt,
 		UpdatedAt:  now,
 	}
-	with, err := in.tx.RequestsWith(in.remote.String())
+	with, err := in.tx.RequestsWith(in.from)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (in *inbound) friendRequest(r *pb.FriendRequest) error {
 		if err := in.befriend(now); err != nil {
 			return err
 		}
-		if err := in.svc.queueResponse(in.tx, in.remote.String(), id, pb.FriendResponse_ACCEPT); err != nil {
+		if err := in.svc.queueResponse(in.tx, in.from, id, pb.FriendResponse_ACCEPT); err != nil {
 			return err
 		}
 		in.res.queued = true
@@ -111,7 +111,7 @@ func (in *inbound) befriend(now time.Time) error {
 	action := ContactUpdated
 	if in.contact.UserID == "" {
 		action = ContactAdded
-		in.contact.UserID = in.remote.String()
+		in.contact.UserID = in.from
 		in.contact.AddedAt = now
 	}
 	in.contact.Friend = true
@@ -138,7 +138,7 @@ func (in *inbound) friendResponse(r *pb.FriendResponse) error {
 	if err != nil {
 		return err
 	}
-	if req.OtherPeer() != in.remote.String() || req.Status != storage.RequestPending {
+	if req.OtherPeer() != in.from || req.Status != storage.RequestPending {
 		return nil // not theirs to answer, or already settled
 	}
 	now := time.Now().UTC()

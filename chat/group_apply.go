@@ -155,7 +155,7 @@ func (in *inbound) groupInvite(gi *pb.GroupInvite) error {
 	if err != nil {
 		return fmt.Errorf("encode group state: %w", err)
 	}
-	rec := groupRecord(st, signed, storage.GroupInvited, in.remote.String())
+	rec := groupRecord(st, signed, storage.GroupInvited, in.from)
 	if err := in.tx.PutGroup(rec); err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ type GroupView struct {
 
 func (s *Service) viewOf(g storage.Group) GroupView {
 	v := GroupView{GroupInfo: g.Info, Members: g.Members, Status: g.Status, InvitedBy: g.InvitedBy}
-	if m, ok := g.Member(s.host.ID().String()); ok {
+	if m, ok := g.Member(s.self); ok {
 		v.Role = m.Role
 	}
 	return v

@@ -26,11 +26,12 @@ func (s *Service) Send(p peer.ID, content string) (storage.Message, error) {
 		return storage.Message{}, err
 	}
 	now := time.Now().UTC()
+	to := p.String()
 	m := storage.Message{
 		ID:             newID(),
-		ConversationID: p.String(),
-		Sender:         s.host.ID().String(),
-		Recipient:      p.String(),
+		ConversationID: to,
+		Sender:         s.self,
+		Recipient:      to,
 		Type:           storage.TypeText,
 		Content:        content,
 		SentAt:         now,
@@ -38,7 +39,7 @@ func (s *Service) Send(p peer.ID, content string) (storage.Message, error) {
 		Outgoing:       true,
 	}
 	err := s.store.Update(func(tx *storage.Tx) error {
-		c, err := tx.Contact(p.String())
+		c, err := tx.Contact(to)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
@@ -51,11 +52,14 @@ func (s *Service) Send(p peer.ID, content string) (storage.Message, error) {
 		if _, err := tx.AddMessage(m); err != nil {
 			return err
 		}
-		_, err = tx.AddOutbox(storage.OutboxItem{Peer: p.String(), Kind: kindMessage, Conv: m.ConversationID, RefID: m.ID, CreatedAt: now})
+		_, err = tx.AddOutbox(storage.OutboxItem{Peer: to, Kind: kindMessage, Conv: m.ConversationID, RefID: m.ID, SentAt: m.SentAt, CreatedAt: now})
 		return err
 	})
 	if err != nil {
 		return storage.Message{}, err
+	}
+	if id, err := idBytes(m.ID); err == nil {
+		s.fresh.put(m.ID, messageFrame(id, m))
 	}
 	s.publish(EventMessage, m)
 	s.wake(p)

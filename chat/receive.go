@@ -185,7 +185,8 @@ func (s *Service) receive(remote peer.ID, frames []*pb.Frame) (*received, error)
 	res := new(received)
 	err := s.store.Update(func(tx *storage.Tx) error {
 		*res = received{} // Update may run this more than once
-		contact, err := tx.Contact(remote.String())
+		from := remote.String()
+		contact, err := tx.Contact(from)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
@@ -196,7 +197,7 @@ func (s *Service) receive(remote peer.ID, frames []*pb.Frame) (*received, error)
 			if _, ok := idString(f.GetId()); !ok {
 				return fmt.Errorf("%w: frame id of %d bytes", errViolation, len(f.GetId()))
 			}
-			in := inbound{svc: s, tx: tx, remote: remote, contact: &contact, res: res, frame: f}
+			in := inbound{svc: s, tx: tx, remote: remote, from: from, contact: &contact, res: res, frame: f}
 			if err := in.handle(); err != nil {
 				return err
 			}
@@ -214,6 +215,7 @@ type inbound struct {
 	svc     *Service
 	tx      *storage.Tx
 	remote  peer.ID
+	from    string // remote.String(), encoded once per batch
 	contact *storage.ContactInfo
 	res     *received
 	frame   *pb.Frame
@@ -261,9 +263,9 @@ func (in *inbound) message(m *pb.ChatMessage) error {
 	}
 	msg := storage.Message{
 		ID:             id,
-		ConversationID: in.remote.String(),
-		Sender:         in.remote.String(),
-		Recipient:      in.svc.host.ID().String(),
+		ConversationID: in.from,
+		Sender:         in.from,
+		Recipient:      in.svc.self,
 		Type:           storage.MessageType(m.GetType()),
 		Content:        string(m.GetContent()),
 		SentAt:         sentAt,
@@ -312,7 +314,7 @@ func checkContent(typ storage.MessageType, content []byte) error {
 }
 
 func (in *inbound) receipt(r *pb.Receipt) error {
-	conv := in.remote.String()
+	conv := in.from
 	for _, raw := range r.GetMessageIds() {
 		id, ok := idString(raw)
 		if !ok {
@@ -329,7 +331,7 @@ func (in *inbound) receipt(r *pb.Receipt) error {
 		if !m.Outgoing {
 			continue // only our own messages can be read by the peer
 		}
-		ev, ok, err := setStatus(in.tx, conv, id, storage.StatusRead, "")
+		ev, ok, err := setStatus(in.tx, storage.MessageRef{Conv: conv, ID: id}, storage.StatusRead, "")
 		if err != nil {
 			return err
 		}

@@ -274,9 +274,13 @@ func (ss *sendSession) fill() (int, error) {
 		}
 		ss.lastSeq = items[len(items)-1].Seq
 		total += len(sentItems)
-		if err := s.markSent(ss.sd.peer, sentItems); err != nil {
-			return total, err
-		}
+		// Recording "sent" must not hold up the next frames; the session
+		// runs inside the service's WaitGroup, so this goroutine may join it.
+		s.wg.Go(func() {
+			if err := s.markSent(sentItems); err != nil {
+				s.log.Warn("dm: record sent", "peer", ss.sd.peer, "err", err)
+			}
+		})
 	}
 	return total, nil
 }
@@ -351,7 +355,7 @@ func (ss *sendSession) applyAcks(batch []*pb.Ack) error {
 			if d.ack.GetResult() != pb.Ack_OK {
 				status, reason = storage.StatusFailed, refusal(d.ack)
 			}
-			ev, ok, err := setStatus(tx, d.item.Conv, d.item.RefID, status, reason)
+			ev, ok, err := setStatus(tx, itemRef(d.item), status, reason)
 			if err != nil {
 				return err
 			}
@@ -389,8 +393,9 @@ func refusal(a *pb.Ack) string {
 
 // setStatus moves a stored message forward to status (never back) and
 // returns the receipt event when it changed.
-func setStatus(tx *storage.Tx, conv, id string, status storage.MessageStatus, reason string) (ReceiptEvent, bool, error) {
-	m, changed, err := tx.UpdateMessage(conv, id, func(m *storage.Message) bool {
+func setStatus(tx *storage.Tx, ref storage.MessageRef, status storage.MessageStatus, reason string) (ReceiptEvent, bool, error) {
+	conv, id := ref.Conv, ref.ID
+	m, changed, err := tx.UpdateMessageRef(ref, func(m *storage.Message) bool {
 		if !m.Status.Advances(status) {
 			return false
 		}
@@ -407,8 +412,9 @@ func setStatus(tx *storage.Tx, conv, id string, status storage.MessageStatus, re
 	return ReceiptEvent{ConversationID: conv, MessageID: id, Status: m.Status, Error: m.Error, Outgoing: m.Outgoing}, true, nil
 }
 
-// markSent records that messages left this node.
-func (s *Service) markSent(p peer.ID, items []storage.OutboxItem) error {
+// markSent records that messages left this node (never moving one back
+// from delivered, should the ack have been faster).
+func (s *Service) markSent(items []storage.OutboxItem) error {
 	var events []ReceiptEvent
 	err := s.store.Update(func(tx *storage.Tx) error {
 		events = events[:0]
@@ -416,7 +422,7 @@ func (s *Service) markSent(p peer.ID, items []storage.OutboxItem) error {
 			if it.Kind != kindMessage {
 				continue
 			}
-			ev, ok, err := setStatus(tx, it.Conv, it.RefID, storage.StatusSent, "")
+			ev, ok, err := setStatus(tx, itemRef(it), storage.StatusSent, "")
 			if err != nil {
 				return err
 			}
@@ -443,6 +449,10 @@ func (s *Service) framesFor(items []storage.OutboxItem) ([]*pb.Frame, []storage.
 	var gone []storage.OutboxItem
 	err := s.store.View(func(tx *storage.Tx) error {
 		for i, it := range items {
+			if f := s.fresh.take(it.RefID); f != nil {
+				frames[i] = f
+				continue
+			}
 			f, err := frameFor(tx, it)
 			if errors.Is(err, storage.ErrNotFound) || (err == nil && f == nil) {
 				gone = append(gone, it)
@@ -465,13 +475,11 @@ func frameFor(tx *storage.Tx, it storage.OutboxItem) (*pb.Frame, error) {
 	}
 	switch it.Kind {
 	case kindMessage:
-		m, err := tx.Message(it.Conv, it.RefID)
+		m, err := tx.MessageRef(itemRef(it))
 		if err != nil {
 			return nil, err
 		}
-		return &pb.Frame{Id: id, Body: &pb.Frame_Message{Message: &pb.ChatMessage{
-			Type: string(m.Type), Content: []byte(m.Content), SentAt: m.SentAt.UnixNano(),
-		}}}, nil
+		return messageFrame(id, m), nil
 	case kindRequest:
 		r, err := tx.Request(it.RefID)
 		if err != nil {
@@ -486,6 +494,18 @@ func frameFor(tx *storage.Tx, it storage.OutboxItem) (*pb.Frame, error) {
 	default:
 		return decodeFrame(it.Frame)
 	}
+}
+
+// itemRef names the message an outbox item carries.
+func itemRef(it storage.OutboxItem) storage.MessageRef {
+	return storage.MessageRef{Conv: it.Conv, ID: it.RefID, SentAt: it.SentAt}
+}
+
+// messageFrame is the wire frame of a stored message.
+func messageFrame(id []byte, m storage.Message) *pb.Frame {
+	return &pb.Frame{Id: id, Body: &pb.Frame_Message{Message: &pb.ChatMessage{
+		Type: string(m.Type), Content: []byte(m.Content), SentAt: m.SentAt.UnixNano(),
+	}}}
 }
 
 // dropItems removes outbox items that have nothing left to send.

@@ -88,6 +88,7 @@ func (c *Config) setDefaults() {
 type Service struct {
 	cfg   Config
 	host  host.Host
+	self  string // host.ID().String(), which costs a base58 encoding
 	store *storage.DB
 	feed  *Feed
 	log   *slog.Logger
@@ -100,6 +101,8 @@ type Service struct {
 	mu      sync.Mutex
 	senders map[peer.ID]*sender
 	closed  bool
+
+	fresh  *frameCache
 
 	groups *groupCache
 	topics *topicSet
@@ -123,6 +126,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg:     cfg,
 		host:    cfg.Host,
+		self:    cfg.Host.ID().String(),
 		store:   cfg.Store,
 		feed:    cfg.Feed,
 		log:     cfg.Logger,
@@ -130,6 +134,7 @@ func New(cfg Config) (*Service, error) {
 		ctx:     ctx,
 		cancel:  cancel,
 		senders: make(map[peer.ID]*sender),
+		fresh:   newFrameCache(freshFrames),
 		groups:  newGroupCache(),
 		topics:  newTopicSet(),
 		syncs:   newSyncState(),

@@ -1,17 +1,44 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 )
 
 // Contact returns the contact for peer, or ErrNotFound.
 func (tx *Tx) Contact(peer string) (ContactInfo, error) {
+	if c, ok := tx.contacts[peer]; ok {
+		if c == nil {
+			return ContactInfo{}, ErrNotFound
+		}
+		return cloneContact(*c), nil
+	}
 	var c ContactInfo
-	if err := getJSON(tx.txn, contactKey(peer), &c); err != nil {
+	err := getJSON(tx.txn, contactKey(peer), &c)
+	if errors.Is(err, ErrNotFound) {
+		tx.cacheContact(peer, nil)
+	}
+	if err != nil {
 		return ContactInfo{}, err
 	}
-	return c, nil
+	tx.cacheContact(peer, &c)
+	return cloneContact(c), nil
+}
+
+// cacheContact remembers a contact (nil: absent) for the rest of the
+// transaction: a burst of sends checks the same friend each time.
+func (tx *Tx) cacheContact(peer string, c *ContactInfo) {
+	if tx.contacts == nil {
+		tx.contacts = make(map[string]*ContactInfo)
+	}
+	tx.contacts[peer] = c
+}
+
+func cloneContact(c ContactInfo) ContactInfo {
+	c.Labels = slices.Clone(c.Labels)
+	c.Addrs = slices.Clone(c.Addrs)
+	return c
 }
 
 // PutContact stores c under c.UserID.
@@ -19,7 +46,12 @@ func (tx *Tx) PutContact(c ContactInfo) error {
 	if c.UserID == "" {
 		return fmt.Errorf("put contact: empty user id")
 	}
-	return setJSON(tx.txn, contactKey(c.UserID), c)
+	c = cloneContact(c)
+	if err := setJSON(tx.txn, contactKey(c.UserID), c); err != nil {
+		return err
+	}
+	tx.cacheContact(c.UserID, &c)
+	return nil
 }
 
 // DeleteContact removes the contact for peer (no error when absent).
@@ -27,6 +59,7 @@ func (tx *Tx) DeleteContact(peer string) error {
 	if err := tx.txn.Delete(contactKey(peer)); err != nil {
 		return fmt.Errorf("delete contact %s: %w", peer, err)
 	}
+	tx.cacheContact(peer, nil)
 	return nil
 }
 

@@ -99,7 +99,7 @@ func tunedOptions(dir string, opts Options, log *slog.Logger) badger.Options {
 	bo.IndexCacheSize = 4 << 20
 	bo.NumCompactors = 2
 	bo.NumGoroutines = 2
-	bo.ValueThreshold = 4 << 10
+	bo.ValueThreshold = 128
 	bo.ValueLogFileSize = 64 << 20
 	bo.Compression = options.Snappy
 	bo.MetricsEnabled = false

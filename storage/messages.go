@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // AddMessage stores m unless its conversation already has a message with
@@ -28,11 +29,13 @@ func (tx *Tx) AddMessage(m Message) (bool, error) {
 	if err := tx.txn.Set(idx, key); err != nil {
 		return false, fmt.Errorf("index message %s: %w", m.ID, err)
 	}
-	conv, err := tx.Conversation(m.ConversationID)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	conv, err := tx.conversation(m.ConversationID)
+	if err != nil {
 		return false, err
 	}
-	conv.ID = m.ConversationID
+	if conv == nil {
+		conv = &Conversation{ID: m.ConversationID}
+	}
 	if conv.Last.ID == "" || !m.SentAt.Before(conv.Last.SentAt) {
 		conv.Last = m
 	}
@@ -42,7 +45,61 @@ func (tx *Tx) AddMessage(m Message) (bool, error) {
 	if at := m.SentAt; at.After(conv.UpdatedAt) {
 		conv.UpdatedAt = at
 	}
-	return true, setJSON(tx.txn, conversationKey(conv.ID), conv)
+	tx.putConversation(conv)
+	return true, nil
+}
+
+// conversation returns the transaction's copy of a conversation summary
+// (nil when there is none); changes go back with putConversation.
+func (tx *Tx) conversation(id string) (*Conversation, error) {
+	if c, ok := tx.convs[id]; ok {
+		return c, nil
+	}
+	var c Conversation
+	err := getJSON(tx.txn, conversationKey(id), &c)
+	if errors.Is(err, ErrNotFound) {
+		tx.cacheConversation(id, nil)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	tx.cacheConversation(id, &c)
+	return &c, nil
+}
+
+func (tx *Tx) cacheConversation(id string, c *Conversation) {
+	if tx.convs == nil {
+		tx.convs = make(map[string]*Conversation)
+	}
+	tx.convs[id] = c
+}
+
+// putConversation stores c (nil: deletes the summary of id) when the
+// transaction commits.
+func (tx *Tx) putConversation(c *Conversation) { tx.setConversation(c.ID, c) }
+
+func (tx *Tx) setConversation(id string, c *Conversation) {
+	tx.cacheConversation(id, c)
+	if tx.dirty == nil {
+		tx.dirty = make(map[string]bool)
+	}
+	tx.dirty[id] = true
+}
+
+// MessageRef names a stored message: its conversation and ID, and, when
+// known, its sent time, which locates it without the ID index.
+type MessageRef struct {
+	Conv   string
+	ID     string
+	SentAt time.Time
+}
+
+func (tx *Tx) keyOf(ref MessageRef) ([]byte, error) {
+	if !ref.SentAt.IsZero() {
+		return messageKey(ref.Conv, ref.SentAt.UnixNano(), ref.ID), nil
+	}
+	return tx.messageKeyByID(ref.Conv, ref.ID)
 }
 
 // messageKeyByID finds the history key of a message by its ID.
@@ -63,7 +120,12 @@ func (tx *Tx) messageKeyByID(conv, id string) ([]byte, error) {
 
 // Message returns the message with id in conv, or ErrNotFound.
 func (tx *Tx) Message(conv, id string) (Message, error) {
-	key, err := tx.messageKeyByID(conv, id)
+	return tx.MessageRef(MessageRef{Conv: conv, ID: id})
+}
+
+// MessageRef returns the message a ref names, or ErrNotFound.
+func (tx *Tx) MessageRef(ref MessageRef) (Message, error) {
+	key, err := tx.keyOf(ref)
 	if err != nil {
 		return Message{}, err
 	}
@@ -78,7 +140,13 @@ func (tx *Tx) Message(conv, id string) (Message, error) {
 // change returns true (keeping the conversation summary in step). It
 // returns the message as stored and whether it changed.
 func (tx *Tx) UpdateMessage(conv, id string, change func(*Message) bool) (Message, bool, error) {
-	key, err := tx.messageKeyByID(conv, id)
+	return tx.UpdateMessageRef(MessageRef{Conv: conv, ID: id}, change)
+}
+
+// UpdateMessageRef is UpdateMessage for a message named by a ref.
+func (tx *Tx) UpdateMessageRef(ref MessageRef, change func(*Message) bool) (Message, bool, error) {
+	conv := ref.Conv
+	key, err := tx.keyOf(ref)
 	if err != nil {
 		return Message{}, false, err
 	}
@@ -92,15 +160,13 @@ func (tx *Tx) UpdateMessage(conv, id string, change func(*Message) bool) (Messag
 	if err := setJSON(tx.txn, key, m); err != nil {
 		return Message{}, false, err
 	}
-	c, err := tx.Conversation(conv)
+	c, err := tx.conversation(conv)
 	if err != nil {
 		return Message{}, false, err
 	}
-	if c.Last.ID == m.ID {
+	if c != nil && c.Last.ID == m.ID {
 		c.Last = m
-		if err := setJSON(tx.txn, conversationKey(conv), c); err != nil {
-			return Message{}, false, err
-		}
+		tx.putConversation(c)
 	}
 	return m, true, nil
 }
@@ -150,11 +216,14 @@ func (tx *Tx) History(conv, before string, limit int) ([]Message, string, error)
 
 // Conversation returns the summary of conv, or ErrNotFound.
 func (tx *Tx) Conversation(conv string) (Conversation, error) {
-	var c Conversation
-	if err := getJSON(tx.txn, conversationKey(conv), &c); err != nil {
+	c, err := tx.conversation(conv)
+	if err != nil {
 		return Conversation{}, err
 	}
-	return c, nil
+	if c == nil {
+		return Conversation{}, ErrNotFound
+	}
+	return *c, nil
 }
 
 // Conversations lists every conversation, most recently active first.
@@ -208,9 +277,7 @@ func (tx *Tx) MarkRead(conv string) ([]Message, error) {
 		}
 	}
 	c.Unread = 0
-	if err := setJSON(tx.txn, conversationKey(conv), c); err != nil {
-		return nil, err
-	}
+	tx.putConversation(&c)
 	return changed, nil
 }
 
@@ -255,7 +322,7 @@ func (d *DB) DeleteConversation(conv string) error {
 			}
 		}
 	}
-	err := d.Update(func(tx *Tx) error { return tx.txn.Delete(conversationKey(conv)) })
+	err := d.Update(func(tx *Tx) error { tx.setConversation(conv, nil); return nil })
 	if err != nil {
 		return fmt.Errorf("delete conversation %s: %w", conv, err)
 	}

@@ -14,31 +14,41 @@ func (tx *Tx) AddOutbox(item OutboxItem) (OutboxItem, error) {
 	if item.Peer == "" || item.Kind == "" {
 		return OutboxItem{}, fmt.Errorf("add outbox: peer and kind are required")
 	}
-	var seq uint64
-	got, err := tx.txn.Get(outboxSeqKey)
-	switch {
-	case err == nil:
-		if err := got.Value(func(b []byte) error {
-			if len(b) != 8 {
-				return fmt.Errorf("outbox sequence: %d bytes", len(b))
-			}
-			seq = binary.BigEndian.Uint64(b)
-			return nil
-		}); err != nil {
-			return OutboxItem{}, err
-		}
-	case !isNotFound(err):
-		return OutboxItem{}, fmt.Errorf("read outbox sequence: %w", err)
-	}
-	seq++
-	if err := tx.txn.Set(outboxSeqKey, be64(seq)); err != nil {
-		return OutboxItem{}, fmt.Errorf("write outbox sequence: %w", err)
+	seq, err := tx.nextOutboxSeq()
+	if err != nil {
+		return OutboxItem{}, err
 	}
 	item.Seq = seq
 	if err := setJSON(tx.txn, outboxKey(item.Peer, seq), item); err != nil {
 		return OutboxItem{}, err
 	}
 	return item, nil
+}
+
+// nextOutboxSeq hands out the next outbox sequence number; the counter
+// is written once per transaction (flush).
+func (tx *Tx) nextOutboxSeq() (uint64, error) {
+	if tx.seqState == 0 {
+		got, err := tx.txn.Get(outboxSeqKey)
+		switch {
+		case err == nil:
+			if err := got.Value(func(b []byte) error {
+				if len(b) != 8 {
+					return fmt.Errorf("outbox sequence: %d bytes", len(b))
+				}
+				tx.outboxSeq = binary.BigEndian.Uint64(b)
+				return nil
+			}); err != nil {
+				return 0, err
+			}
+		case !isNotFound(err):
+			return 0, fmt.Errorf("read outbox sequence: %w", err)
+		}
+		tx.seqState = 1
+	}
+	tx.outboxSeq++
+	tx.seqState = 2
+	return tx.outboxSeq, nil
 }
 
 // DeleteOutbox removes the item with seq from peer's queue.

@@ -12,11 +12,47 @@ import (
 // write the stores; within Update, reads see the transaction's own writes.
 type Tx struct {
 	txn *badger.Txn
+
+	// Values that many writes of one transaction touch (a burst of
+	// messages updates one conversation summary and the outbox counter
+	// each time) are kept decoded here and written once, by flush, just
+	// before the commit.
+	convs     map[string]*Conversation // nil entry: known absent
+	contacts  map[string]*ContactInfo  // read-through; nil entry: absent
+	dirty     map[string]bool
+	outboxSeq uint64
+	seqState  uint8 // 0 not loaded, 1 loaded, 2 changed
+}
+
+func newTx(txn *badger.Txn) *Tx { return &Tx{txn: txn} }
+
+// flush writes the cached values that changed.
+func (tx *Tx) flush() error {
+	for id := range tx.dirty {
+		c := tx.convs[id]
+		if c == nil {
+			if err := tx.txn.Delete(conversationKey(id)); err != nil {
+				return fmt.Errorf("delete conversation %s: %w", id, err)
+			}
+			continue
+		}
+		if err := setJSON(tx.txn, conversationKey(id), c); err != nil {
+			return err
+		}
+	}
+	tx.dirty = nil
+	if tx.seqState == 2 {
+		if err := tx.txn.Set(outboxSeqKey, be64(tx.outboxSeq)); err != nil {
+			return fmt.Errorf("write outbox sequence: %w", err)
+		}
+		tx.seqState = 1
+	}
+	return nil
 }
 
 // View runs fn in a read-only transaction.
 func (d *DB) View(fn func(*Tx) error) error {
-	return d.db.View(func(txn *badger.Txn) error { return fn(&Tx{txn: txn}) })
+	return d.db.View(func(txn *badger.Txn) error { return fn(newTx(txn)) })
 }
 
 // maxGroupCommit bounds how many Update calls share one commit.
@@ -74,7 +110,7 @@ func (d *DB) commitGroup(batch []writeReq) {
 		return
 	}
 	txn := d.db.NewTransaction(true)
-	tx := &Tx{txn: txn}
+	tx := newTx(txn)
 	for _, req := range batch {
 		if err := req.fn(tx); err != nil {
 			txn.Discard()
@@ -82,7 +118,12 @@ func (d *DB) commitGroup(batch []writeReq) {
 			return
 		}
 	}
-	err := txn.Commit()
+	err := tx.flush()
+	if err == nil {
+		err = txn.Commit()
+	} else {
+		txn.Discard()
+	}
 	if errors.Is(err, badger.ErrTxnTooBig) || errors.Is(err, badger.ErrConflict) {
 		d.commitEach(batch)
 		return
@@ -106,7 +147,11 @@ func (d *DB) commitEach(batch []writeReq) {
 func (d *DB) commitOne(fn func(*Tx) error) error {
 	txn := d.db.NewTransaction(true)
 	defer txn.Discard()
-	if err := fn(&Tx{txn: txn}); err != nil {
+	tx := newTx(txn)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.flush(); err != nil {
 		return err
 	}
 	if err := txn.Commit(); err != nil {

@@ -116,11 +116,13 @@ type FriendRequest struct {
 // sender turns into a frame, or, for kinds with no record of their own, the
 // encoded frame itself (opaque to storage).
 type OutboxItem struct {
-	Peer      string    `json:"peer"`
-	Seq       uint64    `json:"seq"`
-	Kind      string    `json:"kind"`
-	Conv      string    `json:"conv,omitempty"`
-	RefID     string    `json:"ref_id,omitempty"`
+	Peer  string `json:"peer"`
+	Seq   uint64 `json:"seq"`
+	Kind  string `json:"kind"`
+	Conv  string `json:"conv,omitempty"`
+	RefID string `json:"ref_id,omitempty"`
+	// SentAt locates a message item's record without the ID index.
+	SentAt    time.Time `json:"sent_at,omitzero"`
 	Frame     []byte    `json:"frame,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
