@@ -102,7 +102,7 @@ type Service struct {
 	senders map[peer.ID]*sender
 	closed  bool
 
-	fresh  *frameCache
+	fresh *frameCache
 
 	groups *groupCache
 	topics *topicSet
