@@ -23,6 +23,8 @@ type args struct {
 	markdown bool
 	list     bool
 	verbose  bool
+	cpuProf  string
+	memProf  string
 }
 
 // run is the whole program; it returns the exit status.
@@ -61,6 +63,8 @@ func parseArgs(argv []string, stderr io.Writer) (args, error) {
 	fs.BoolVar(&a.markdown, "markdown", false, "print the table as Markdown (for the README)")
 	fs.BoolVar(&a.list, "list", false, "list the scenarios and exit")
 	fs.BoolVar(&a.verbose, "v", false, "copy the daemons' logs to stderr")
+	fs.StringVar(&a.cpuProf, "cpuprofile", "", "write a CPU profile of this process to `FILE` (covers the in-process nodes of dm, first-message, groups and history)")
+	fs.StringVar(&a.memProf, "memprofile", "", "write an allocation profile of this process to `FILE` at the end")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: parley-bench [flags]
 
@@ -148,6 +152,12 @@ func bench(ctx context.Context, argv []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+
+	stopProfiles, err := startProfiles(a.cpuProf, a.memProf)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 
 	rep := &report{Machine: thisMachine(), Started: time.Now(), Short: a.short, Parley: e.parley}
 	for i, s := range sel {

@@ -26,6 +26,8 @@ type scenario struct {
 var scenarios = []scenario{
 	startupScenario,
 	idleScenario,
+	dmScenario,
+	dhtLookupScenario,
 }
 
 // env is what a scenario gets to work with.
