@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -223,8 +222,11 @@ func (ss *sendSession) run() (bool, error) {
 		case <-ss.sd.more:
 		case <-ss.sd.kick:
 		case err := <-readErr:
-			if errors.Is(err, io.EOF) && len(ss.inflight) == 0 {
-				return ss.progressed, nil // the peer closed an idle stream
+			if len(ss.inflight) == 0 {
+				// The peer closed or reset an idle stream, or the
+				// connection went: nothing is owed; anything queued later
+				// opens a new stream.
+				return ss.progressed, nil
 			}
 			return ss.progressed, fmt.Errorf("read acks: %w", err)
 		case <-ackC:
