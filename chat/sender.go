@@ -118,7 +118,11 @@ func (s *Service) runSender(sd *sender) {
 			continue
 		}
 		if progressed {
+			// The stream worked and then broke (the connection dropped or
+			// was replaced): try a new one at once before backing off.
 			backoff = s.cfg.RetryMin
+			s.log.Debug("dm: stream broke, reopening", "peer", sd.peer, "err", err)
+			continue
 		}
 		wait := time.Duration(float64(backoff) * (0.8 + 0.4*rand.Float64()))
 		s.log.Debug("dm: delivery paused", "peer", sd.peer, "retry_in", wait, "err", err)

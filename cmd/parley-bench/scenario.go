@@ -27,6 +27,7 @@ var scenarios = []scenario{
 	startupScenario,
 	idleScenario,
 	dmScenario,
+	firstMessageScenario,
 	dhtLookupScenario,
 }
 
