@@ -48,10 +48,7 @@ type hostParts struct {
 // relay service within cfg.Relay's limits.
 func buildHost(cfg Config, key crypto.PrivKey, reg prometheus.Registerer, userAgent string, parts hostParts) (host.Host, error) {
 	netCfg := cfg.Network
-	limits := rcmgr.DefaultLimits
-	libp2p.SetDefaultServiceLimits(&limits)
-	scaled := limits.Scale(int64(netCfg.MaxMemoryMiB)<<20, netCfg.MaxFDs)
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(scaled))
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(resourceLimits(netCfg)))
 	if err != nil {
 		return nil, fmt.Errorf("resource manager: %w", err)
 	}
@@ -105,6 +102,22 @@ func buildHost(cfg Config, key crypto.PrivKey, reg prometheus.Registerer, userAg
 		return nil, fmt.Errorf("libp2p host: %w", err)
 	}
 	return h, nil
+}
+
+// resourceLimits scales libp2p's default limits to the configured memory
+// and file descriptors, then lets the node hold the connections its
+// connection manager allows (twice the high watermark, so that trimming,
+// not refusal, is what keeps the count down): the scaled defaults admit
+// only 64 inbound connections for 128 MiB, fewer than the owner of a
+// large group needs.
+func resourceLimits(cfg NetworkConfig) rcmgr.ConcreteLimitConfig {
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+	scaled := limits.Scale(int64(cfg.MaxMemoryMiB)<<20, cfg.MaxFDs)
+	conns := rcmgr.LimitVal(max(128, 2*cfg.ConnHigh))
+	return rcmgr.PartialLimitConfig{
+		System: rcmgr.ResourceLimits{Conns: conns, ConnsInbound: conns, ConnsOutbound: conns},
+	}.Build(scaled)
 }
 
 // dhtRouting is what the node needs of either DHT flavour.
