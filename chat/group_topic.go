@@ -131,59 +131,69 @@ type topicPayload struct {
 	from    peer.ID
 }
 
-// validateGroupMessage returns the topic validator of a group. It drops
-// frames that do not decode, do not open with the key of their epoch, are
-// not signed by their author, or come from a non-member; GossipSub then
-// scores their sender down. Frames of an epoch whose key has not arrived
-// yet are ignored without penalty; history sync fetches them later.
+// validateGroupMessage returns the topic validator of a group: it checks
+// each frame with checkEnvelope against the group's current view, and
+// GossipSub scores down the senders of rejected frames.
 func (s *Service) validateGroupMessage(gid string) pubsub.ValidatorEx {
 	return func(_ context.Context, _ peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
-		if len(msg.GetData()) > MaxEnvelopeSize {
-			return pubsub.ValidationReject
-		}
-		env := new(pb.GroupEnvelope)
-		if err := proto.Unmarshal(msg.GetData(), env); err != nil || hex.EncodeToString(env.GetGroupId()) != gid {
-			return pubsub.ValidationReject
-		}
 		v, ok := s.groups.get(gid)
 		if !ok {
 			return pubsub.ValidationIgnore
 		}
-		key, ok := v.keys[env.GetEpoch()]
-		if !ok {
-			if env.GetEpoch() > v.state.GetEpoch() {
-				return pubsub.ValidationIgnore // our key is on its way
-			}
-			return pubsub.ValidationReject
+		res, verdict := v.checkEnvelope(msg.GetData(), msg.GetFrom())
+		if verdict == pubsub.ValidationAccept {
+			msg.ValidatorData = res
 		}
-		p, err := open(key, env)
-		if err != nil {
-			return pubsub.ValidationReject
-		}
-		publisher := msg.GetFrom()
-		res := &topicPayload{payload: p}
-		switch body := p.GetBody().(type) {
-		case *pb.GroupPayload_Message:
-			m, author, err := openMessage(body.Message)
-			if err != nil || author != publisher || m.GetEpoch() != env.GetEpoch() || hex.EncodeToString(m.GetGroupId()) != gid {
-				return pubsub.ValidationReject
-			}
-			if !v.memberAt(author, m.GetEpoch()) {
-				return pubsub.ValidationReject
-			}
-			res.message, res.from = m, author
-		case *pb.GroupPayload_State:
-			_, signer, err := openState(body.State)
-			if err != nil || signer != publisher {
-				return pubsub.ValidationReject
-			}
-			res.from = signer
-		default:
-			return pubsub.ValidationReject
-		}
-		msg.ValidatorData = res
-		return pubsub.ValidationAccept
+		return verdict
 	}
+}
+
+// checkEnvelope decodes and checks one frame published on the group's
+// topic by publisher. It rejects frames that are oversized, do not decode,
+// belong to another group, do not open with the key of their epoch, are not
+// signed by their publisher, or whose author was not a member. Frames of an
+// epoch whose key has not arrived yet are ignored without penalty; history
+// sync fetches them later.
+func (v *groupView) checkEnvelope(data []byte, publisher peer.ID) (*topicPayload, pubsub.ValidationResult) {
+	if len(data) > MaxEnvelopeSize {
+		return nil, pubsub.ValidationReject
+	}
+	env := new(pb.GroupEnvelope)
+	if err := proto.Unmarshal(data, env); err != nil || hex.EncodeToString(env.GetGroupId()) != v.id {
+		return nil, pubsub.ValidationReject
+	}
+	key, ok := v.keys[env.GetEpoch()]
+	if !ok {
+		if env.GetEpoch() > v.state.GetEpoch() {
+			return nil, pubsub.ValidationIgnore // our key is on its way
+		}
+		return nil, pubsub.ValidationReject
+	}
+	p, err := open(key, env)
+	if err != nil {
+		return nil, pubsub.ValidationReject
+	}
+	res := &topicPayload{payload: p}
+	switch body := p.GetBody().(type) {
+	case *pb.GroupPayload_Message:
+		m, author, err := openMessage(body.Message)
+		if err != nil || author != publisher || m.GetEpoch() != env.GetEpoch() || hex.EncodeToString(m.GetGroupId()) != v.id {
+			return nil, pubsub.ValidationReject
+		}
+		if !v.memberAt(author, m.GetEpoch()) {
+			return nil, pubsub.ValidationReject
+		}
+		res.message, res.from = m, author
+	case *pb.GroupPayload_State:
+		_, signer, err := openState(body.State)
+		if err != nil || signer != publisher {
+			return nil, pubsub.ValidationReject
+		}
+		res.from = signer
+	default:
+		return nil, pubsub.ValidationReject
+	}
+	return res, pubsub.ValidationAccept
 }
 
 // memberAt reports whether p may write in epoch: it was a member then and,
