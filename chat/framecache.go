@@ -40,3 +40,10 @@ func (c *frameCache) take(id string) *pb.Frame {
 	delete(c.frames, id)
 	return f
 }
+
+// clear forgets every frame.
+func (c *frameCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.frames)
+}

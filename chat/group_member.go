@@ -228,17 +228,9 @@ func (s *Service) SendGroup(group, content string) (storage.Message, error) {
 	if err := checkContent(storage.TypeText, []byte(content)); err != nil {
 		return storage.Message{}, err
 	}
-	g, err := s.findGroup(group)
+	gid, v, err := s.sendableGroup(group)
 	if err != nil {
 		return storage.Message{}, err
-	}
-	if g.Status != storage.GroupActive {
-		return storage.Message{}, fmt.Errorf("%w: you are not an active member of %s (%s)", ErrConflict, g.Info.GroupName, g.Status)
-	}
-	gid := g.Info.GroupID
-	v, ok := s.groups.get(gid)
-	if !ok {
-		return storage.Message{}, fmt.Errorf("%w: group %s not loaded", ErrNotFound, gid)
 	}
 	key, err := s.key()
 	if err != nil {
@@ -254,16 +246,43 @@ func (s *Service) SendGroup(group, content string) (storage.Message, error) {
 	if err != nil {
 		return storage.Message{}, err
 	}
-	if err := s.storeGroupMessage(gid, gm, sm, s.host.ID()); err != nil {
-		return storage.Message{}, err
-	}
+	// Store and publish at once: the members' copies need not wait for
+	// our commit. The message is signed either way; members that miss it
+	// get it by sync, and should our store fail after the publish, our own
+	// copy comes back through the topic (readGroup) or by sync.
+	stored := make(chan error, 1)
+	go func() { stored <- s.storeGroupMessage(gid, gm, sm, s.host.ID()) }()
 	if err := s.publishPayload(gid, &pb.GroupPayload{Body: &pb.GroupPayload_Message{Message: sm}}); err != nil {
-		// Stored and signed: members that missed it get it by sync.
 		s.log.Warn("group: publish", "group", gid, "err", err)
+	}
+	if err := <-stored; err != nil {
+		return storage.Message{}, err
 	}
 	var m storage.Message
 	err = s.store.View(func(tx *storage.Tx) (err error) { m, err = tx.Message(GroupConversationID(gid), id); return })
 	return m, err
+}
+
+// sendableGroup resolves a group this node may write to. A group named by
+// its ID is found in the cache that the topic validators use, without
+// reading (and decoding) every group from storage, which would add to the
+// delivery time of every message.
+func (s *Service) sendableGroup(group string) (string, *groupView, error) {
+	if v, ok := s.groups.get(group); ok && v.status == storage.GroupActive {
+		return group, v, nil
+	}
+	g, err := s.findGroup(group)
+	if err != nil {
+		return "", nil, err
+	}
+	if g.Status != storage.GroupActive {
+		return "", nil, fmt.Errorf("%w: you are not an active member of %s (%s)", ErrConflict, g.Info.GroupName, g.Status)
+	}
+	v, ok := s.groups.get(g.Info.GroupID)
+	if !ok {
+		return "", nil, fmt.Errorf("%w: group %s not loaded", ErrNotFound, g.Info.GroupID)
+	}
+	return g.Info.GroupID, v, nil
 }
 
 // GroupHistory returns a page of a group's messages, newest first.

@@ -4,6 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"sync"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // idLen is the length of message, request and frame IDs on the wire.
@@ -32,4 +35,29 @@ func idString(b []byte) (string, bool) {
 		return "", false
 	}
 	return hex.EncodeToString(b), true
+}
+
+// maxIDStrings bounds the peer IDs idStrings remembers.
+const maxIDStrings = 1024
+
+// idStrings caches the text form of peer IDs: base58 costs microseconds,
+// which a burst of messages to one friend would otherwise pay for each.
+// The zero value is ready to use.
+type idStrings struct {
+	mu sync.Mutex
+	m  map[peer.ID]string
+}
+
+func (c *idStrings) get(p peer.ID) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[p]; ok {
+		return s
+	}
+	if c.m == nil || len(c.m) >= maxIDStrings {
+		c.m = make(map[peer.ID]string)
+	}
+	s := p.String()
+	c.m[p] = s
+	return s
 }

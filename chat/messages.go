@@ -26,7 +26,7 @@ func (s *Service) Send(p peer.ID, content string) (storage.Message, error) {
 		return storage.Message{}, err
 	}
 	now := time.Now().UTC()
-	to := p.String()
+	to := s.ids.get(p)
 	m := storage.Message{
 		ID:             newID(),
 		ConversationID: to,
@@ -162,5 +162,11 @@ func queueReceipt(tx *storage.Tx, peerID string, msgs []storage.Message) error {
 // DeleteConversation deletes the conversation with p from this node only.
 // Messages to p still waiting in the outbox are dropped with it.
 func (s *Service) DeleteConversation(p peer.ID) error {
-	return s.store.DeleteConversation(p.String())
+	if err := s.store.DeleteConversation(p.String()); err != nil {
+		return err
+	}
+	// Frames of deleted messages must not be sent from the cache; the
+	// others are rebuilt from storage when needed.
+	s.fresh.clear()
+	return nil
 }

@@ -36,6 +36,10 @@ const (
 	sendBatch = 256
 	// ackBatch bounds the acks the reader hands over at once.
 	ackBatch = 1024
+	// sentDelay is how long a written frame waits for its ack before its
+	// message is recorded as sent: on a fast link the ack comes first and
+	// the message goes from pending to delivered with one write, not two.
+	sentDelay = 20 * time.Millisecond
 )
 
 var errAckTimeout = errors.New("no ack in time")
@@ -143,7 +147,7 @@ func (s *Service) runSender(sd *sender) {
 func (s *Service) pending(p peer.ID, after uint64, limit int) ([]storage.OutboxItem, error) {
 	var items []storage.OutboxItem
 	err := s.store.View(func(tx *storage.Tx) (err error) {
-		items, err = tx.Outbox(p.String(), after, limit)
+		items, err = tx.Outbox(s.ids.get(p), after, limit)
 		return err
 	})
 	return items, err
@@ -176,6 +180,9 @@ type sendSession struct {
 	inflight   map[string]storage.OutboxItem // by frame ID
 	lastSeq    uint64                        // highest outbox seq written on this stream
 	progressed bool
+	// unmarked are items written to the stream whose "sent" is not
+	// recorded yet (see sentDelay).
+	unmarked []storage.OutboxItem
 }
 
 func (ss *sendSession) run() (bool, error) {
@@ -200,6 +207,13 @@ func (ss *sendSession) run() (bool, error) {
 	defer idle.Stop()
 	ackTimer := time.NewTimer(s.cfg.AckTimeout)
 	defer ackTimer.Stop()
+	markTimer := time.NewTimer(sentDelay)
+	markTimer.Stop()
+	marking := false
+	defer func() {
+		markTimer.Stop()
+		ss.recordSent() // what is still in flight did leave this node
+	}()
 	for {
 		sent, err := ss.fill()
 		if err != nil {
@@ -207,6 +221,10 @@ func (ss *sendSession) run() (bool, error) {
 		}
 		if sent > 0 {
 			ackTimer.Reset(s.cfg.AckTimeout)
+		}
+		if len(ss.unmarked) > 0 && !marking {
+			markTimer.Reset(sentDelay)
+			marking = true
 		}
 		var idleC, ackC <-chan time.Time
 		if len(ss.inflight) == 0 {
@@ -233,6 +251,9 @@ func (ss *sendSession) run() (bool, error) {
 				return ss.progressed, nil
 			}
 			return ss.progressed, fmt.Errorf("read acks: %w", err)
+		case <-markTimer.C:
+			marking = false
+			ss.recordSent()
 		case <-ackC:
 			return ss.progressed, errAckTimeout
 		case <-idleC:
@@ -280,15 +301,32 @@ func (ss *sendSession) fill() (int, error) {
 		}
 		ss.lastSeq = items[len(items)-1].Seq
 		total += len(sentItems)
-		// Recording "sent" must not hold up the next frames; the session
-		// runs inside the service's WaitGroup, so this goroutine may join it.
-		s.wg.Go(func() {
-			if err := s.markSent(sentItems); err != nil {
-				s.log.Warn("dm: record sent", "peer", ss.sd.peer, "err", err)
-			}
-		})
+		ss.unmarked = append(ss.unmarked, sentItems...)
 	}
 	return total, nil
+}
+
+// recordSent records "sent" for the written items that are still waiting
+// for their ack.
+func (ss *sendSession) recordSent() {
+	var items []storage.OutboxItem
+	for _, it := range ss.unmarked {
+		if _, ok := ss.inflight[it.RefID]; ok && it.Kind == kindMessage {
+			items = append(items, it)
+		}
+	}
+	ss.unmarked = ss.unmarked[:0]
+	if len(items) == 0 {
+		return
+	}
+	// Recording must not hold up the next frames; the session runs inside
+	// the service's WaitGroup, so this goroutine may join it.
+	s := ss.svc
+	s.wg.Go(func() {
+		if err := s.markSent(items); err != nil {
+			s.log.Warn("dm: record sent", "peer", ss.sd.peer, "err", err)
+		}
+	})
 }
 
 // readAcks reads ack frames and hands them over in batches.
@@ -400,22 +438,14 @@ func refusal(a *pb.Ack) string {
 // setStatus moves a stored message forward to status (never back) and
 // returns the receipt event when it changed.
 func setStatus(tx *storage.Tx, ref storage.MessageRef, status storage.MessageStatus, reason string) (ReceiptEvent, bool, error) {
-	conv, id := ref.Conv, ref.ID
-	m, changed, err := tx.UpdateMessageRef(ref, func(m *storage.Message) bool {
-		if !m.Status.Advances(status) {
-			return false
-		}
-		m.Status = status
-		m.Error = reason
-		return true
-	})
+	st, changed, err := tx.AdvanceStatus(ref, status, reason)
 	if errors.Is(err, storage.ErrNotFound) {
 		return ReceiptEvent{}, false, nil // deleted locally meanwhile
 	}
 	if err != nil || !changed {
 		return ReceiptEvent{}, false, err
 	}
-	return ReceiptEvent{ConversationID: conv, MessageID: id, Status: m.Status, Error: m.Error, Outgoing: m.Outgoing}, true, nil
+	return ReceiptEvent{ConversationID: ref.Conv, MessageID: ref.ID, Status: st.Status, Error: st.Error, Outgoing: st.Outgoing}, true, nil
 }
 
 // markSent records that messages left this node (never moving one back

@@ -89,6 +89,7 @@ type Service struct {
 	cfg   Config
 	host  host.Host
 	self  string // host.ID().String(), which costs a base58 encoding
+	ids   idStrings
 	store *storage.DB
 	feed  *Feed
 	log   *slog.Logger

@@ -16,7 +16,11 @@ import (
 
 // SchemaVersion is the version of the key layout and value encoding that
 // this package writes. Open refuses databases with a higher version.
-const SchemaVersion = 1
+//
+// Version 2 added status records next to messages (status.go); a version 1
+// database is read as it is and marked version 2 on open, since version 1
+// programs would take the records for messages.
+const SchemaVersion = 2
 
 // Options configure Open. The zero value is a usable personal-node setup.
 type Options struct {
@@ -131,6 +135,9 @@ func checkSchema(bdb *badger.DB) error {
 		}
 		if v > SchemaVersion {
 			return fmt.Errorf("%w: version %d, this program knows %d", ErrSchemaTooNew, v, SchemaVersion)
+		}
+		if v < SchemaVersion {
+			return txn.Set(schemaKey, binary.BigEndian.AppendUint32(nil, SchemaVersion))
 		}
 		return nil
 	})

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -214,13 +213,9 @@ func (tx *Tx) MessagesAfter(conv string, sentAt time.Time, id string, limit int)
 		start = join(prefix, be64(uint64(sentAt.UnixNano())), []byte(id))
 	}
 	var out []Message
-	err := tx.scan(prefix, start, false, func(k, v []byte) (bool, error) {
+	err := tx.scanMessages(prefix, start, false, func(k []byte, m Message) (bool, error) {
 		if start != nil && string(k) == string(start) {
 			return true, nil
-		}
-		var m Message
-		if err := json.Unmarshal(v, &m); err != nil {
-			return false, fmt.Errorf("decode %q: %w", k, err)
 		}
 		out = append(out, m)
 		return len(out) < limit, nil

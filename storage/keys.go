@@ -15,10 +15,11 @@ import "encoding/binary"
 //	c/<peer>                          ContactInfo
 //	r/<request id>                    FriendRequest
 //	rp/<peer>/<request id>            index: requests exchanged with a peer
-//	m/<conv>/<sentAt ns:8><id>        Message, history order
+//	m/<conv>/<sentAt ns:8><id>        Message, history order (binary, message_codec.go)
+//	m/<conv>/<sentAt ns:8><id>\x00s   its status record, once its status changed (status.go)
 //	x/<conv>/<id>                     index: message ID → its m/ key (dedupe)
 //	v/<conv>                          Conversation summary
-//	o/<peer>/<seq:8>                  OutboxItem, in send order per peer
+//	o/<peer>/<seq:8>                  OutboxItem, in send order per peer (binary, outbox_codec.go)
 //	g/<group>                         Group
 //	gk/<group>/<epoch:8>              group key of an epoch
 //	gs/<group>/<version:8>            signed group state, the membership chain

@@ -2,8 +2,6 @@ package storage
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -23,7 +21,9 @@ func (tx *Tx) AddMessage(m Message) (bool, error) {
 		return false, fmt.Errorf("check message %s: %w", m.ID, err)
 	}
 	key := messageKey(m.ConversationID, m.SentAt.UnixNano(), m.ID)
-	if err := setJSON(tx.txn, key, m); err != nil {
+	// No status record yet: the message holds its first status, and
+	// most messages change status once or twice at most.
+	if err := tx.putMessage(key, m); err != nil {
 		return false, err
 	}
 	if err := tx.txn.Set(idx, key); err != nil {
@@ -55,13 +55,17 @@ func (tx *Tx) conversation(id string) (*Conversation, error) {
 	if c, ok := tx.convs[id]; ok {
 		return c, nil
 	}
-	var c Conversation
-	err := getJSON(tx.txn, conversationKey(id), &c)
-	if errors.Is(err, ErrNotFound) {
+	key := conversationKey(id)
+	item, err := tx.txn.Get(key)
+	if isNotFound(err) {
 		tx.cacheConversation(id, nil)
 		return nil, nil
 	}
 	if err != nil {
+		return nil, fmt.Errorf("get %q: %w", key, err)
+	}
+	var c Conversation
+	if err := item.Value(func(v []byte) (err error) { c, err = decodeConversation(key, v); return }); err != nil {
 		return nil, err
 	}
 	tx.cacheConversation(id, &c)
@@ -129,11 +133,7 @@ func (tx *Tx) MessageRef(ref MessageRef) (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
-	var m Message
-	if err := getJSON(tx.txn, key, &m); err != nil {
-		return Message{}, err
-	}
-	return m, nil
+	return tx.loadMessage(key)
 }
 
 // UpdateMessage loads a message, lets change modify it, and stores it when
@@ -150,14 +150,17 @@ func (tx *Tx) UpdateMessageRef(ref MessageRef, change func(*Message) bool) (Mess
 	if err != nil {
 		return Message{}, false, err
 	}
-	var m Message
-	if err := getJSON(tx.txn, key, &m); err != nil {
+	m, err := tx.loadMessage(key)
+	if err != nil {
 		return Message{}, false, err
 	}
 	if !change(&m) {
 		return m, false, nil
 	}
-	if err := setJSON(tx.txn, key, m); err != nil {
+	if err := tx.putMessage(key, m); err != nil {
+		return Message{}, false, err
+	}
+	if err := tx.putState(key, stateOf(m)); err != nil {
 		return Message{}, false, err
 	}
 	c, err := tx.conversation(conv)
@@ -189,16 +192,12 @@ func (tx *Tx) History(conv, before string, limit int) ([]Message, string, error)
 	}
 	out := make([]Message, 0, min(limit, 256))
 	var lastKey []byte
-	err := tx.scan(prefix, start, true, func(k, v []byte) (bool, error) {
+	err := tx.scanMessages(prefix, start, true, func(k []byte, m Message) (bool, error) {
 		if start != nil && string(k) == string(start) {
 			return true, nil // the cursor itself was on the previous page
 		}
 		if len(out) == limit {
 			return false, nil
-		}
-		var m Message
-		if err := json.Unmarshal(v, &m); err != nil {
-			return false, fmt.Errorf("decode %q: %w", k, err)
 		}
 		out = append(out, m)
 		lastKey = append(lastKey[:0], k...)
@@ -223,18 +222,28 @@ func (tx *Tx) Conversation(conv string) (Conversation, error) {
 	if c == nil {
 		return Conversation{}, ErrNotFound
 	}
-	return *c, nil
+	out := *c
+	return out, tx.resolveLast(&out)
 }
 
 // Conversations lists every conversation, most recently active first.
 func (tx *Tx) Conversations() ([]Conversation, error) {
 	var out []Conversation
-	err := scanJSON(tx, []byte(prefixConversation), func(c Conversation) (bool, error) {
+	err := tx.scan([]byte(prefixConversation), nil, false, func(k, v []byte) (bool, error) {
+		c, err := decodeConversation(k, v)
 		out = append(out, c)
-		return true, nil
+		return err == nil, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	for i := range out {
+		if c, ok := tx.convs[out[i].ID]; ok && c != nil {
+			out[i] = *c // this transaction's own changes
+		}
+		if err := tx.resolveLast(&out[i]); err != nil {
+			return nil, err
+		}
 	}
 	slices.SortFunc(out, func(a, b Conversation) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
 	return out, nil
@@ -249,11 +258,7 @@ func (tx *Tx) MarkRead(conv string) ([]Message, error) {
 	}
 	var changed []Message
 	var keys [][]byte
-	err = tx.scan(messagePrefix(conv), nil, true, func(k, v []byte) (bool, error) {
-		var m Message
-		if err := json.Unmarshal(v, &m); err != nil {
-			return false, fmt.Errorf("decode %q: %w", k, err)
-		}
+	err = tx.scanMessages(messagePrefix(conv), nil, true, func(k []byte, m Message) (bool, error) {
 		if m.Outgoing {
 			return true, nil
 		}
@@ -269,7 +274,7 @@ func (tx *Tx) MarkRead(conv string) ([]Message, error) {
 		return nil, fmt.Errorf("mark %s read: %w", conv, err)
 	}
 	for i, m := range changed {
-		if err := setJSON(tx.txn, keys[i], m); err != nil {
+		if err := tx.putState(keys[i], stateOf(m)); err != nil {
 			return nil, err
 		}
 		if c.Last.ID == m.ID {

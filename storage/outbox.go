@@ -19,8 +19,9 @@ func (tx *Tx) AddOutbox(item OutboxItem) (OutboxItem, error) {
 		return OutboxItem{}, err
 	}
 	item.Seq = seq
-	if err := setJSON(tx.txn, outboxKey(item.Peer, seq), item); err != nil {
-		return OutboxItem{}, err
+	key := outboxKey(item.Peer, seq)
+	if err := tx.txn.Set(key, encodeOutbox(item)); err != nil {
+		return OutboxItem{}, fmt.Errorf("set %q: %w", key, err)
 	}
 	return item, nil
 }
@@ -65,8 +66,8 @@ func (tx *Tx) Outbox(peer string, after uint64, limit int) ([]OutboxItem, error)
 	var out []OutboxItem
 	prefix := outboxPrefix(peer)
 	err := tx.scan(prefix, outboxKey(peer, after+1), false, func(k, v []byte) (bool, error) {
-		var item OutboxItem
-		if err := jsonUnmarshal(k, v, &item); err != nil {
+		item, err := decodeOutbox(k, v)
+		if err != nil {
 			return false, err
 		}
 		out = append(out, item)

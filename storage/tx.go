@@ -36,8 +36,8 @@ func (tx *Tx) flush() error {
 			}
 			continue
 		}
-		if err := setJSON(tx.txn, conversationKey(id), c); err != nil {
-			return err
+		if err := tx.txn.Set(conversationKey(id), encodeConversation(c)); err != nil {
+			return fmt.Errorf("set conversation %s: %w", id, err)
 		}
 	}
 	tx.dirty = nil
