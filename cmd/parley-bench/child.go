@@ -28,6 +28,9 @@ type child struct {
 	stderr  *tail
 	exited  chan struct{} // closed when Wait has returned
 	waitErr error         // Wait's result, set before exited is closed
+	// stdin writes to the child's standard input; nil unless asked for
+	// (startChildWithInput).
+	stdin io.WriteCloser
 }
 
 // line is a line of a child's stdout and when it was read.
@@ -39,6 +42,16 @@ type line struct {
 // startChild starts path with args. The clock of ready-time figures starts
 // just before the exec. verbose, when not nil, gets a copy of its stderr.
 func startChild(name, path string, args []string, verbose io.Writer) (*child, error) {
+	return newChild(name, path, args, verbose, false)
+}
+
+// startChildWithInput is startChild with a pipe to the child's stdin in
+// c.stdin.
+func startChildWithInput(name, path string, args []string, verbose io.Writer) (*child, error) {
+	return newChild(name, path, args, verbose, true)
+}
+
+func newChild(name, path string, args []string, verbose io.Writer, input bool) (*child, error) {
 	c := &child{
 		name:   name,
 		lines:  make(chan line, 256),
@@ -55,6 +68,13 @@ func startChild(name, path string, args []string, verbose io.Writer) (*child, er
 	// If parley-bench dies, its children die with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	c.cmd = cmd
+	if input {
+		w, err := cmd.StdinPipe()
+		if err != nil {
+			return nil, fmt.Errorf("start %s: %w", name, err)
+		}
+		c.stdin = w
+	}
 	c.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)

@@ -3,7 +3,7 @@
 // same run on the same machine, and prints one table of figures, ratios and
 // targets.
 //
-// Every figure comes from a scenario (one file each, listed in scenarios.go).
+// Every figure comes from a scenario (one file each, listed in scenario.go).
 // A scenario starts the real `parley` binary with temporary homes and the
 // `local` profile, and a raw baseline: for process-level figures that is
 // `parley-bench raw-node DIR`, a hidden mode of this command that runs a

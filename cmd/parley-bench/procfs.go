@@ -83,3 +83,27 @@ func cpuTime(pid int) (time.Duration, error) {
 	}
 	return time.Duration(ticks) * time.Second / userHZ, nil
 }
+
+// peakRSS returns a process's peak resident memory so far (VmHWM), in MiB.
+func peakRSS(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read peak memory: %w", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		v, ok := strings.CutPrefix(line, "VmHWM:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("read peak memory: odd line %q", strings.TrimSpace(line))
+		}
+		kb, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			return 0, fmt.Errorf("read peak memory: %w", err)
+		}
+		return kb / 1024, nil
+	}
+	return 0, fmt.Errorf("read peak memory: no VmHWM in /proc/%d/status", pid)
+}

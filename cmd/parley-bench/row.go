@@ -79,6 +79,7 @@ var noTarget = target{}
 
 func atMost(v float64) target     { return target{op: opAtMost, value: v} }
 func atMostRaw(k float64) target  { return target{op: opAtMost, value: k, ofRaw: true} }
+func atLeast(v float64) target    { return target{op: opAtLeast, value: v} }
 func atLeastRaw(k float64) target { return target{op: opAtLeast, value: k, ofRaw: true} }
 
 func (t target) bound(raw float64) float64 {

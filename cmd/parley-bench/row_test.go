@@ -25,6 +25,8 @@ func TestTarget(t *testing.T) {
 		{atLeastRaw(0.3), "msg/s", 50e3, 150e3, "≥ 0.3× raw", true},
 		{atLeastRaw(0.3), "msg/s", 40e3, 150e3, "≥ 0.3× raw", false},
 		{atMostRaw(2), "ms", 1, math.NaN(), "≤ 2× raw", false},
+		{atLeast(100), "%", 100, 100, "≥ 100%", true},
+		{atLeast(100), "%", 99.5, 100, "≥ 100%", false},
 	}
 	for _, tt := range tests {
 		if got := tt.t.text(tt.unit); got != tt.wantText {

@@ -36,6 +36,13 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if len(argv) > 0 && argv[0] == rawBurstCommand {
+		if err := runRawBurst(argv[1:], os.Stdin, stdout); err != nil {
+			fmt.Fprintf(stderr, "parley-bench %s: %v\n", rawBurstCommand, err)
+			return 1
+		}
+		return 0
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := bench(ctx, argv, stdout, stderr)
