@@ -159,7 +159,7 @@ func (s *Server) postRequestAction(w http.ResponseWriter, r *http.Request) {
 	}
 	act, ok := actions[r.PathValue("action")]
 	if !ok {
-		s.notFound(w, r)
+		s.fail(w, errorf(http.StatusNotFound, CodeNotFound, fmt.Sprintf("no action %q on a friend request: use accept, reject or cancel", r.PathValue("action"))))
 		return
 	}
 	req, err := act(r.PathValue("id"))

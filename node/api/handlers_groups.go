@@ -194,7 +194,7 @@ func (s *Server) postGroupInviteAction(w http.ResponseWriter, r *http.Request) {
 	case "decline":
 		g, err = c.DeclineInvite(r.PathValue("group"))
 	default:
-		s.notFound(w, r)
+		s.fail(w, errorf(http.StatusNotFound, CodeNotFound, `no action "`+r.PathValue("action")+`" on a group invitation: use accept or decline`))
 		return
 	}
 	s.groupResult(w, g, err)
