@@ -17,13 +17,11 @@ import (
 
 var dhtLookupScenario = scenario{
 	name: "dht-lookup",
-	doc:  "profile lookup latency in a 20-node network: Whois (DHT path, cache bypassed) vs raw kad-dht GetValue in a raw 20-host network",
+	doc:  "profile lookup latency in 20- and 50-node networks (20 only with -short): Whois (DHT path, cache bypassed) vs raw kad-dht GetValue in a raw network of the same size",
 	run:  runDHTLookup,
 }
 
 const (
-	// dhtNodes is the size of each network.
-	dhtNodes = 20
 	// dhtDegree is how many next nodes on a ring each node dials, so that
 	// routing tables start partial and lookups take hops.
 	dhtDegree = 3
@@ -36,13 +34,33 @@ const (
 // half again a raw GetValue.
 var dhtLookupTarget = atMostRaw(1.5)
 
-// runDHTLookup starts 20 Parley nodes and 20 raw hosts with kad-dht, each
+// dhtSizes are the network sizes measured; -short measures the first.
+var dhtSizes = []int{20, 50}
+
+// runDHTLookup measures lookups at each network size of dhtSizes.
+func runDHTLookup(ctx context.Context, e *env) ([]Row, error) {
+	sizes := dhtSizes
+	if e.short {
+		sizes = sizes[:1]
+	}
+	var rows []Row
+	for _, n := range sizes {
+		r, err := dhtLookupAt(ctx, e, n)
+		if err != nil {
+			return nil, fmt.Errorf("%d nodes: %w", n, err)
+		}
+		rows = append(rows, r...)
+	}
+	return rows, nil
+}
+
+// dhtLookupAt starts n Parley nodes and n raw hosts with kad-dht, each
 // network a ring where every member dials its next three; every member
 // publishes a signed profile. Then random members look up random others,
 // alternating Parley's Whois with Refresh (both records, profile and
 // presence, from the DHT, verified and cached) and a raw GetValue of a
 // profile record.
-func runDHTLookup(ctx context.Context, e *env) ([]Row, error) {
+func dhtLookupAt(ctx context.Context, e *env, dhtNodes int) ([]Row, error) {
 	lookups := e.runs(300, 60)
 
 	e.step("starting %d nodes", dhtNodes)
@@ -129,14 +147,15 @@ func runDHTLookup(ctx context.Context, e *env) ([]Row, error) {
 		}
 		dLat = append(dLat, millis(time.Since(t0)))
 	}
-	p50 := percentileRow("whois, DHT path (raw: GetValue of both records in parallel), p50", 50, pLat, bLat, dhtLookupTarget)
+	name := func(figure string) string { return fmt.Sprintf("%d nodes: %s", dhtNodes, figure) }
+	p50 := percentileRow(name("whois, DHT path (raw: GetValue of both records in parallel), p50"), 50, pLat, bLat, dhtLookupTarget)
 	p50.ParleySamples, p50.RawSamples = pLat, bLat
 	return []Row{
 		p50,
-		percentileRow("whois, DHT path (raw: GetValue of both records in parallel), p99", 99, pLat, bLat, dhtLookupTarget),
-		percentileRow("whois, DHT path (raw: GetValue of the profile alone), p50", 50, pLat, rLat, noTarget),
-		percentileRow("whois, DHT path (raw: GetValue of the profile alone), p99", 99, pLat, rLat, noTarget),
-		percentileRow("GetValue of a profile through a node's own DHT (raw: same), p50", 50, dLat, rLat, noTarget),
+		percentileRow(name("whois, DHT path (raw: GetValue of both records in parallel), p99"), 99, pLat, bLat, dhtLookupTarget),
+		percentileRow(name("whois, DHT path (raw: GetValue of the profile alone), p50"), 50, pLat, rLat, noTarget),
+		percentileRow(name("whois, DHT path (raw: GetValue of the profile alone), p99"), 99, pLat, rLat, noTarget),
+		percentileRow(name("GetValue of a profile through a node's own DHT (raw: same), p50"), 50, dLat, rLat, noTarget),
 	}, nil
 }
 
