@@ -52,6 +52,7 @@ type BootstrapStatus struct {
 // it is always drained: the event bus blocks on a full subscriber.
 type bootstrapSet struct {
 	host host.Host
+	gate *holdGater // a peer the user disconnected is not redialed while held
 	self peer.ID
 	log  *slog.Logger
 	ctx  context.Context
@@ -79,12 +80,12 @@ type bootstrapPeer struct {
 
 // newBootstrapSet starts watching connections; add peers with add, stop
 // everything with close.
-func newBootstrapSet(ctx context.Context, h host.Host, log *slog.Logger) (*bootstrapSet, error) {
+func newBootstrapSet(ctx context.Context, h host.Host, gate *holdGater, log *slog.Logger) (*bootstrapSet, error) {
 	sub, err := h.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged), eventbus.Name("parley bootstrap"))
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: watch connections: %w", err)
 	}
-	s := &bootstrapSet{host: h, self: h.ID(), log: log, ctx: ctx, peers: make(map[peer.ID]*bootstrapPeer)}
+	s := &bootstrapSet{host: h, gate: gate, self: h.ID(), log: log, ctx: ctx, peers: make(map[peer.ID]*bootstrapPeer)}
 	s.wg.Go(func() { s.dispatch(sub) })
 	return s, nil
 }
@@ -113,11 +114,13 @@ func (s *bootstrapSet) dispatch(sub event.Subscription) {
 }
 
 // add starts keeping a connection to ai, or, for a peer already in the
-// set, adds the new addresses and dials at once if it is waiting.
+// set, adds the new addresses and dials at once if it is waiting. Adding a
+// peer the user disconnected ends its hold: it is a request to connect.
 func (s *bootstrapSet) add(ai peer.AddrInfo) (BootstrapStatus, error) {
 	if ai.ID == s.self {
 		return BootstrapStatus{}, fmt.Errorf("%w: bootstrap peer %s", ErrSelf, ai.ID)
 	}
+	s.gate.release(ai.ID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.ctx.Err() != nil {
@@ -226,10 +229,19 @@ func (s *bootstrapSet) update(bp *bootstrapPeer, f func(bp *bootstrapPeer)) {
 
 // keep holds a connection to bp for the life of ctx: it dials, waits for
 // the connection to drop, and redials, backing off while dials fail or
-// connections do not hold. Every failure is a warning in the log.
+// connections do not hold. Every failure is a warning in the log. While
+// the user's disconnect holds the peer, it waits for the hold to end.
 func (s *bootstrapSet) keep(ctx context.Context, bp *bootstrapPeer) {
 	backoff := minBackoff
 	for ctx.Err() == nil {
+		if held := s.gate.heldFor(bp.id); held > 0 && !s.isConnected(bp.id) {
+			s.update(bp, func(bp *bootstrapPeer) { bp.nextRetry = time.Now().Add(held) })
+			s.log.Info("bootstrap peer disconnected by the user; redialing when the hold ends", "peer", bp.id, "retry_in", held.Round(time.Second))
+			if !s.pause(ctx, bp, held) {
+				return
+			}
+			continue
+		}
 		if !s.isConnected(bp.id) {
 			err := s.dial(ctx, bp)
 			if ctx.Err() != nil {
@@ -259,6 +271,9 @@ func (s *bootstrapSet) keep(ctx context.Context, bp *bootstrapPeer) {
 			return
 		}
 		s.update(bp, func(bp *bootstrapPeer) { bp.connected = false })
+		if s.gate.heldFor(bp.id) > 0 {
+			continue // the user's disconnect, not the peer's doing
+		}
 		if time.Since(since) >= stableConn {
 			backoff = minBackoff
 			s.log.Info("bootstrap peer disconnected; redialing", "peer", bp.id)

@@ -13,6 +13,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pubsubpb "github.com/libp2p/go-libp2p-pubsub/pb"
 	record "github.com/libp2p/go-libp2p-record"
+	coreconnmgr "github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/discovery"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -38,6 +39,8 @@ type hostParts struct {
 	relays *relaySource
 	// holePunch receives hole punching outcomes.
 	holePunch holepunch.EventTracer
+	// gater decides which connections may open (nil: all).
+	gater coreconnmgr.ConnectionGater
 }
 
 // buildHost makes the libp2p host: TCP and QUIC v1, Noise (preferred) and
@@ -69,6 +72,9 @@ func buildHost(cfg Config, key crypto.PrivKey, reg prometheus.Registerer, userAg
 		libp2p.ConnectionManager(cm),
 		libp2p.PrometheusRegisterer(reg),
 		libp2p.UserAgent(userAgent),
+	}
+	if parts.gater != nil {
+		opts = append(opts, libp2p.ConnectionGater(parts.gater))
 	}
 	switch netCfg.Reachability {
 	case ReachabilityPublic:
@@ -153,6 +159,19 @@ func buildDHT(cfg NetworkConfig, h host.Host, validator record.Validator, bootst
 		return nil, fmt.Errorf("dual dht: %w", err)
 	}
 	return d, nil
+}
+
+// forgetPeer removes p from the routing tables of the DHT (both halves of
+// the dual DHT), so that neither lookups nor refreshes dial it; it comes
+// back when it connects again and answers the DHT's check.
+func forgetPeer(d dhtRouting, p peer.ID) {
+	switch d := d.(type) {
+	case *dual.DHT:
+		d.LAN.RoutingTable().RemovePeer(p)
+		d.WAN.RoutingTable().RemovePeer(p)
+	case *dht.IpfsDHT:
+		d.RoutingTable().RemovePeer(p)
+	}
 }
 
 // routingTablePeers lists the DHT servers the node knows on the internet

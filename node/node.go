@@ -58,6 +58,8 @@ type Node struct {
 	// relayAddrs are the addresses through relays (AutoRelay).
 	relayAddrs atomic.Pointer[[]string]
 	boot       *bootstrapSet
+	// gate keeps peers the user disconnected away for a while.
+	gate *holdGater
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -94,6 +96,7 @@ func New(opts Options) (_ *Node, err error) {
 		metrics: prometheus.NewRegistry(),
 		started: time.Now(),
 		cancel:  cancel,
+		gate:    newHoldGater(time.Now),
 	}
 	defer func() {
 		if err != nil {
@@ -126,6 +129,7 @@ func New(opts Options) (_ *Node, err error) {
 	n.host, err = buildHost(opts.Config, key, n.metrics, "parley/"+Version, hostParts{
 		relays:    relaySrc,
 		holePunch: &holePunchTracer{log: log.With("component", "nat"), feed: n.feed},
+		gater:     n.gate,
 	})
 	if err != nil {
 		return nil, err
@@ -143,7 +147,7 @@ func New(opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, n.dht.Close)
-	n.boot, err = newBootstrapSet(ctx, n.host, log.With("component", "bootstrap"))
+	n.boot, err = newBootstrapSet(ctx, n.host, n.gate, log.With("component", "bootstrap"))
 	if err != nil {
 		return nil, err
 	}

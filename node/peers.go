@@ -8,6 +8,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 )
@@ -176,7 +177,8 @@ func isLinkLocal(a ma.Multiaddr) bool {
 	return err == nil && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast())
 }
 
-// Connect dials the peer named by a multiaddr ending in /p2p/<id>.
+// Connect dials the peer named by a multiaddr ending in /p2p/<id>. It ends
+// the hold that a Disconnect put on the peer.
 func (n *Node) Connect(ctx context.Context, addr string) (PeerInfo, error) {
 	ai, err := ParsePeerAddr(addr)
 	if err != nil {
@@ -184,6 +186,13 @@ func (n *Node) Connect(ctx context.Context, addr string) (PeerInfo, error) {
 	}
 	if ai.ID == n.host.ID() {
 		return PeerInfo{}, ErrSelf
+	}
+	if n.gate.release(ai.ID) {
+		// A dial that the hold stopped mid-way left a backoff; the user
+		// asks for a dial now.
+		if sw, ok := n.host.Network().(*swarm.Swarm); ok {
+			sw.Backoff().Clear(ai.ID)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
@@ -197,7 +206,16 @@ func (n *Node) Connect(ctx context.Context, addr string) (PeerInfo, error) {
 	return pi, nil
 }
 
-// Disconnect closes every connection to the peer.
+// Disconnect closes every connection to the peer and keeps it away for
+// DisconnectHold: for that long the node neither dials the peer (the DHT,
+// the bootstrap keeper, the outbox sender, GossipSub and relays all dial
+// through the host) nor accepts its connections, and the peer is removed
+// from the DHT's routing tables. Without the hold the disconnect does not
+// stick: each side's DHT checks a newly identified peer with a request
+// that redials it within milliseconds, and later lookups and refreshes
+// dial the peers in the routing table. Messages to and from the peer wait
+// in the outboxes until the hold ends. Connect (or adding the peer as a
+// bootstrap peer) ends the hold at once.
 func (n *Node) Disconnect(id string) error {
 	p, err := peer.Decode(id)
 	if err != nil {
@@ -206,6 +224,10 @@ func (n *Node) Disconnect(id string) error {
 	if n.host.Network().Connectedness(p) == network.NotConnected {
 		return fmt.Errorf("%w: %s", ErrNotConnected, p)
 	}
+	// Hold first, so that no redial slips in between the close and the
+	// removal from the routing tables.
+	n.gate.hold(p, DisconnectHold)
+	forgetPeer(n.dht, p)
 	if err := n.host.Network().ClosePeer(p); err != nil {
 		return fmt.Errorf("disconnect %s: %w", p, err)
 	}
