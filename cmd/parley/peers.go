@@ -82,8 +82,11 @@ func (c *cli) disconnectCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "disconnect <peer id>",
 		Short: "Close the connections to a peer",
-		Long: `Close every connection to a peer. Contacts and bootstrap peers may be
-redialed later by the node.
+		Long: `Close every connection to a peer and keep it away for one minute: the
+node neither dials it (DHT, bootstrap, messages, groups) nor accepts its
+connections, and forgets it in the DHT routing tables. Messages to and from
+it wait in the outboxes. "parley connect" to the peer ends the pause at once;
+after the minute, contacts and bootstrap peers are redialed as usual.
 
 Example:
   parley disconnect 12D3KooW...`,
