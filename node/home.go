@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Home is a node's home directory. It is the one place that knows the
@@ -62,6 +63,11 @@ type Lock struct {
 	f *os.File
 }
 
+// lockPatience is how long Lock keeps trying a taken lock: a client
+// asking Locked whether a daemon runs holds it shared for an instant,
+// which must not make a starting daemon give up.
+const lockPatience = 500 * time.Millisecond
+
 // Lock takes the home's daemon lock. When another process holds it, the
 // error wraps ErrHomeLocked and names that process.
 func (h Home) Lock() (*Lock, error) {
@@ -69,7 +75,7 @@ func (h Home) Lock() (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", h.LockPath(), err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := flockPatiently(f, lockPatience); err != nil {
 		holder := readPID(f)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
@@ -87,6 +93,42 @@ func (h Home) Lock() (*Lock, error) {
 		return nil, fmt.Errorf("write lock %s: %w", h.LockPath(), err)
 	}
 	return &Lock{f: f}, nil
+}
+
+// flockPatiently takes f's exclusive flock, trying again for up to
+// patience while it is taken. flock announces no release, so this polls.
+func flockPatiently(f *os.File, patience time.Duration) error {
+	deadline := time.Now().Add(patience)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Locked reports whether a process (a running daemon, or parley init)
+// holds the home's lock. An api file is only worth trusting while it does:
+// after kill -9 the file stays, the lock does not. To find out, Locked
+// holds the lock shared for an instant; Lock allows for that.
+func (h Home) Locked() (bool, error) {
+	f, err := os.Open(h.LockPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("open lock %s: %w", h.LockPath(), err)
+	}
+	defer f.Close() // releases the shared lock, if taken
+	switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return true, nil
+	default:
+		return false, fmt.Errorf("check lock %s: %w", h.LockPath(), err)
+	}
 }
 
 func readPID(f *os.File) string {
