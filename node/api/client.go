@@ -15,7 +15,8 @@ import (
 	"github.com/parley-im/parley/node"
 )
 
-// ErrNoDaemon means no daemon runs for the home: it has no api file, or
+// ErrNoDaemon means no daemon runs for the home: it has no api file, no
+// process holds its lock (the file outlived a daemon killed with -9), or
 // nothing answers at the address in it.
 var ErrNoDaemon = errors.New("no parley daemon is running")
 
@@ -36,7 +37,8 @@ func NewClient(addr, token string) *Client {
 	}
 }
 
-// ClientForHome finds the running daemon of a home through its api file.
+// ClientForHome finds the running daemon of a home through its api file,
+// which it trusts only while a daemon holds the home's lock.
 func ClientForHome(home node.Home) (*Client, error) {
 	addr, err := home.ReadAPIAddr()
 	if errors.Is(err, os.ErrNotExist) {
@@ -44,6 +46,15 @@ func ClientForHome(home node.Home) (*Client, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", home.APIPath(), err)
+	}
+	locked, err := home.Locked()
+	if err != nil {
+		return nil, fmt.Errorf("check for a running daemon: %w", err)
+	}
+	if !locked {
+		// A daemon killed with -9 leaves its api file; whatever listens at
+		// that address now is not this home's daemon.
+		return nil, noDaemon(home)
 	}
 	tok, err := home.ReadToken()
 	if err != nil {
