@@ -249,18 +249,21 @@ func (s *Service) SendGroup(group, content string) (storage.Message, error) {
 	// Store and publish at once: the members' copies need not wait for
 	// our commit. The message is signed either way; members that miss it
 	// get it by sync, and should our store fail after the publish, our own
-	// copy comes back through the topic (readGroup) or by sync.
-	stored := make(chan error, 1)
-	go func() { stored <- s.storeGroupMessage(gid, gm, sm, s.host.ID()) }()
+	// copy comes back with the next history sync.
+	type result struct {
+		m   storage.Message
+		err error
+	}
+	stored := make(chan result, 1)
+	go func() {
+		m, err := s.storeGroupMessage(gid, gm, sm, s.host.ID())
+		stored <- result{m, err}
+	}()
 	if err := s.publishPayload(gid, &pb.GroupPayload{Body: &pb.GroupPayload_Message{Message: sm}}); err != nil {
 		s.log.Warn("group: publish", "group", gid, "err", err)
 	}
-	if err := <-stored; err != nil {
-		return storage.Message{}, err
-	}
-	var m storage.Message
-	err = s.store.View(func(tx *storage.Tx) (err error) { m, err = tx.Message(GroupConversationID(gid), id); return })
-	return m, err
+	r := <-stored
+	return r.m, r.err
 }
 
 // sendableGroup resolves a group this node may write to. A group named by

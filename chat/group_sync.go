@@ -268,7 +268,7 @@ func (s *Service) syncedMessage(gid string, sm *pb.SignedMessage) (storage.Messa
 	}); err != nil {
 		return storage.Message{}, false, err
 	}
-	if err := s.storeGroupMessage(gid, m, sm, author); err != nil {
+	if _, err := s.storeGroupMessage(gid, m, sm, author); err != nil {
 		return storage.Message{}, false, err
 	}
 	stored := storage.Message{ID: id, SentAt: time.Unix(0, m.GetSentAt()).UTC()}

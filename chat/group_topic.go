@@ -63,7 +63,12 @@ func (s *Service) joinTopic(gid string) error {
 		return nil
 	}
 	name := GroupTopic(gid)
-	if err := ps.RegisterTopicValidator(name, s.validateGroupMessage(gid)); err != nil {
+	// Inline: the check is CPU work on the in-memory view (one XChaCha20
+	// open, one Ed25519 verify, ~60 µs) that never blocks, so it runs in
+	// GossipSub's validation workers rather than in a goroutine started
+	// per message, one hand-off fewer before a frame is forwarded and
+	// delivered.
+	if err := ps.RegisterTopicValidator(name, s.validateGroupMessage(gid), pubsub.WithValidatorInline(true)); err != nil {
 		return fmt.Errorf("group topic validator: %w", err)
 	}
 	topic, err := ps.Join(name)
@@ -134,8 +139,18 @@ type topicPayload struct {
 // validateGroupMessage returns the topic validator of a group: it checks
 // each frame with checkEnvelope against the group's current view, and
 // GossipSub scores down the senders of rejected frames.
+//
+// Our own publishes (GossipSub validates them too, in Publish) are
+// accepted unchecked: this node sealed and signed them from the same view
+// a moment ago, and has already stored or applied what they carry, so
+// they leave without a decryption and a signature check on the way and
+// readGroup, finding no payload on them, does not store them a second
+// time.
 func (s *Service) validateGroupMessage(gid string) pubsub.ValidatorEx {
 	return func(_ context.Context, _ peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+		if msg.ReceivedFrom == s.host.ID() {
+			return pubsub.ValidationAccept
+		}
 		v, ok := s.groups.get(gid)
 		if !ok {
 			return pubsub.ValidationIgnore
@@ -206,7 +221,9 @@ func (v *groupView) memberAt(p peer.ID, epoch uint64) bool {
 	return epoch == v.state.GetEpoch() || memberIndex(v.state, p) >= 0
 }
 
-// readGroup stores what the topic delivers until ctx ends.
+// readGroup stores what the topic delivers until ctx ends. Our own
+// publishes carry no payload (the validator did not open them): SendGroup
+// and changeGroup stored or applied them already.
 func (s *Service) readGroup(ctx context.Context, gid string, sub *pubsub.Subscription) {
 	for {
 		msg, err := sub.Next(ctx)
@@ -219,7 +236,7 @@ func (s *Service) readGroup(ctx context.Context, gid string, sub *pubsub.Subscri
 		}
 		switch body := tp.payload.GetBody().(type) {
 		case *pb.GroupPayload_Message:
-			if err := s.storeGroupMessage(gid, tp.message, body.Message, tp.from); err != nil {
+			if _, err := s.storeGroupMessage(gid, tp.message, body.Message, tp.from); err != nil {
 				s.log.Warn("group: store message", "group", gid, "err", err)
 			}
 		case *pb.GroupPayload_State:
@@ -231,23 +248,23 @@ func (s *Service) readGroup(ctx context.Context, gid string, sub *pubsub.Subscri
 }
 
 // storeGroupMessage stores a verified group message once, with its
-// signed form for history sync.
-func (s *Service) storeGroupMessage(gid string, m *pb.GroupMessage, sm *pb.SignedMessage, author peer.ID) error {
+// signed form for history sync, and returns it as stored.
+func (s *Service) storeGroupMessage(gid string, m *pb.GroupMessage, sm *pb.SignedMessage, author peer.ID) (storage.Message, error) {
 	id, ok := idString(m.GetId())
 	if !ok {
-		return fmt.Errorf("%w: message id", ErrInvalid)
+		return storage.Message{}, fmt.Errorf("%w: message id", ErrInvalid)
 	}
 	if err := checkContent(storage.MessageType(m.GetType()), m.GetContent()); err != nil {
-		return err
+		return storage.Message{}, err
 	}
 	now := time.Now().UTC()
 	sentAt, ok := senderTime(m.GetSentAt(), now)
 	if !ok {
-		return fmt.Errorf("%w: sent_at", ErrInvalid)
+		return storage.Message{}, fmt.Errorf("%w: sent_at", ErrInvalid)
 	}
 	proof, err := proto.Marshal(sm)
 	if err != nil {
-		return fmt.Errorf("encode proof: %w", err)
+		return storage.Message{}, fmt.Errorf("encode proof: %w", err)
 	}
 	self := author == s.host.ID()
 	msg := storage.Message{
@@ -275,12 +292,12 @@ func (s *Service) storeGroupMessage(gid string, m *pb.GroupMessage, sm *pb.Signe
 		return tx.PutProof(msg.ConversationID, id, proof)
 	})
 	if err != nil {
-		return err
+		return storage.Message{}, err
 	}
 	if added {
 		s.publish(EventMessage, msg)
 	}
-	return nil
+	return msg, nil
 }
 
 // publishState announces a new state on the group's topic, sealed with
