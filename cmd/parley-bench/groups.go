@@ -156,9 +156,17 @@ func groupRound(ctx context.Context, e *env, n int) ([]Row, error) {
 	}, nil
 }
 
-// groupGap is the pause between two messages in a group of n.
+// groupGap is the time between two messages in a group of n.
 func groupGap(n int) time.Duration {
 	return max(5*time.Millisecond, time.Duration(n)*groupGapPerMember)
+}
+
+// pace sleeps until the i-th message after start is due, one every gap:
+// both sides write on the same schedule, however long a send takes
+// (SendGroup returns after its commit, Publish sooner). This is pacing,
+// not waiting for an event.
+func pace(start time.Time, i int, gap time.Duration) {
+	time.Sleep(time.Until(start.Add(time.Duration(i) * gap)))
 }
 
 // connectGroupTopology connects every host to the first (the owner) and
@@ -291,6 +299,7 @@ func measureParleyGroup(ctx context.Context, nodes []*benchNode, gid string, per
 	}
 	sent := make(map[string]time.Time)
 	senders := min(groupSenders, len(nodes))
+	start := time.Now()
 	for k := range perSender {
 		for s := range senders {
 			t0 := time.Now()
@@ -299,7 +308,7 @@ func measureParleyGroup(ctx context.Context, nodes []*benchNode, gid string, per
 				return fanout{}, fmt.Errorf("send to group: %w", err)
 			}
 			sent[m.ID] = t0
-			time.Sleep(groupGap(len(nodes))) // pacing, not waiting for an event
+			pace(start, len(sent), groupGap(len(nodes)))
 		}
 	}
 	res := fanout{expected: len(sent) * (len(nodes) - 1)}
@@ -448,6 +457,7 @@ func (g *rawGroup) measure(ctx context.Context, perSender int) (fanout, error) {
 	g.received = nil
 	g.mu.Unlock()
 	sent := make(map[string]time.Time)
+	start := time.Now()
 	for k := range perSender {
 		for s := range min(groupSenders, n) {
 			id := randomID()
@@ -456,7 +466,7 @@ func (g *rawGroup) measure(ctx context.Context, perSender int) (fanout, error) {
 				return fanout{}, fmt.Errorf("raw publish: %w", err)
 			}
 			sent[id] = t0
-			time.Sleep(groupGap(n)) // pacing, as on Parley's side
+			pace(start, len(sent), groupGap(n))
 		}
 	}
 	want := len(sent) * (n - 1)
