@@ -49,7 +49,7 @@ func (s *Service) Send(p peer.ID, content string) (storage.Message, error) {
 		if !c.Friend {
 			return fmt.Errorf("%w: %s is not your friend yet; send a friend request first (parley friend add %s)", ErrNotFriend, p, p)
 		}
-		if _, err := tx.AddMessage(m); err != nil {
+		if err := tx.AddNewMessage(m); err != nil {
 			return err
 		}
 		_, err = tx.AddOutbox(storage.OutboxItem{Peer: to, Kind: kindMessage, Conv: m.ConversationID, RefID: m.ID, SentAt: m.SentAt, CreatedAt: now})

@@ -14,6 +14,13 @@ func (tx *Tx) Contact(peer string) (ContactInfo, error) {
 		}
 		return cloneContact(*c), nil
 	}
+	if c, ok := tx.w.contact(peer); ok {
+		tx.cacheContact(peer, c)
+		if c == nil {
+			return ContactInfo{}, ErrNotFound
+		}
+		return cloneContact(*c), nil
+	}
 	var c ContactInfo
 	err := getJSON(tx.txn, contactKey(peer), &c)
 	if errors.Is(err, ErrNotFound) {

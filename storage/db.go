@@ -45,6 +45,7 @@ type DB struct {
 	once   sync.Once
 
 	writes     chan writeReq // unbuffered: a send is a hand-off to the writer
+	committed  *committed    // the writer's own
 	closing    chan struct{}
 	writerDone chan struct{}
 }
@@ -70,7 +71,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &DB{
 		db: bdb, log: log, cancel: cancel, done: make(chan struct{}),
-		writes: make(chan writeReq), closing: make(chan struct{}), writerDone: make(chan struct{}),
+		writes: make(chan writeReq), committed: newCommitted(), closing: make(chan struct{}), writerDone: make(chan struct{}),
 	}
 	go d.writer()
 	interval := opts.GCInterval
@@ -210,13 +211,21 @@ func (d *DB) Close() error {
 }
 
 // badgerLogger forwards Badger's log lines to slog. Badger's info lines are
-// chatty (compactions, replay), so they go to debug.
+// chatty (compactions, replay), so they go to debug. A line is formatted
+// only when its level is enabled: Badger logs at debug level on every
+// commit.
 type badgerLogger struct{ log *slog.Logger }
 
-func (l badgerLogger) Errorf(f string, a ...any)   { l.log.Error(trimLine(f, a)) }
-func (l badgerLogger) Warningf(f string, a ...any) { l.log.Warn(trimLine(f, a)) }
-func (l badgerLogger) Infof(f string, a ...any)    { l.log.Debug(trimLine(f, a)) }
-func (l badgerLogger) Debugf(f string, a ...any)   { l.log.Debug(trimLine(f, a)) }
+func (l badgerLogger) Errorf(f string, a ...any)   { l.emit(slog.LevelError, f, a) }
+func (l badgerLogger) Warningf(f string, a ...any) { l.emit(slog.LevelWarn, f, a) }
+func (l badgerLogger) Infof(f string, a ...any)    { l.emit(slog.LevelDebug, f, a) }
+func (l badgerLogger) Debugf(f string, a ...any)   { l.emit(slog.LevelDebug, f, a) }
+
+func (l badgerLogger) emit(level slog.Level, f string, a []any) {
+	if l.log.Enabled(context.Background(), level) {
+		l.log.Log(context.Background(), level, trimLine(f, a))
+	}
+}
 
 func trimLine(f string, a []any) string {
 	return "badger: " + strings.TrimSpace(fmt.Sprintf(f, a...))

@@ -20,18 +20,35 @@ func (tx *Tx) AddMessage(m Message) (bool, error) {
 	} else if !isNotFound(err) {
 		return false, fmt.Errorf("check message %s: %w", m.ID, err)
 	}
+	return true, tx.insertMessage(m, idx)
+}
+
+// AddNewMessage stores m, a message this node just created under a fresh
+// random ID, and updates the conversation's summary. Unlike AddMessage it
+// does not look the ID up first: no copy of a message can predate its ID,
+// and the lookup of a key that is nowhere costs a search of every level.
+func (tx *Tx) AddNewMessage(m Message) error {
+	if m.ID == "" || m.ConversationID == "" || m.SentAt.UnixNano() <= 0 {
+		return fmt.Errorf("add message: id, conversation and a sent time are required")
+	}
+	return tx.insertMessage(m, messageIndexKey(m.ConversationID, m.ID))
+}
+
+// insertMessage writes m, its ID index entry idx and the conversation
+// summary.
+func (tx *Tx) insertMessage(m Message, idx []byte) error {
 	key := messageKey(m.ConversationID, m.SentAt.UnixNano(), m.ID)
 	// No status record yet: the message holds its first status, and
 	// most messages change status once or twice at most.
 	if err := tx.putMessage(key, m); err != nil {
-		return false, err
+		return err
 	}
 	if err := tx.txn.Set(idx, key); err != nil {
-		return false, fmt.Errorf("index message %s: %w", m.ID, err)
+		return fmt.Errorf("index message %s: %w", m.ID, err)
 	}
 	conv, err := tx.conversation(m.ConversationID)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if conv == nil {
 		conv = &Conversation{ID: m.ConversationID}
@@ -46,13 +63,17 @@ func (tx *Tx) AddMessage(m Message) (bool, error) {
 		conv.UpdatedAt = at
 	}
 	tx.putConversation(conv)
-	return true, nil
+	return nil
 }
 
 // conversation returns the transaction's copy of a conversation summary
 // (nil when there is none); changes go back with putConversation.
 func (tx *Tx) conversation(id string) (*Conversation, error) {
 	if c, ok := tx.convs[id]; ok {
+		return c, nil
+	}
+	if c, ok := tx.w.conversation(id); ok {
+		tx.cacheConversation(id, c)
 		return c, nil
 	}
 	key := conversationKey(id)

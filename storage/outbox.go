@@ -29,6 +29,9 @@ func (tx *Tx) AddOutbox(item OutboxItem) (OutboxItem, error) {
 // nextOutboxSeq hands out the next outbox sequence number; the counter
 // is written once per transaction (flush).
 func (tx *Tx) nextOutboxSeq() (uint64, error) {
+	if tx.seqState == 0 && tx.w.knowsSeq() {
+		tx.outboxSeq, tx.seqState = tx.w.seq, 1
+	}
 	if tx.seqState == 0 {
 		got, err := tx.txn.Get(outboxSeqKey)
 		switch {

@@ -12,6 +12,7 @@ import (
 // write the stores; within Update, reads see the transaction's own writes.
 type Tx struct {
 	txn *badger.Txn
+	w   *committed // the writer's cache; nil in View
 
 	// Values that many writes of one transaction touch (a burst of
 	// messages updates one conversation summary and the outbox counter
@@ -25,6 +26,26 @@ type Tx struct {
 }
 
 func newTx(txn *badger.Txn) *Tx { return &Tx{txn: txn} }
+
+// newWriteTx starts a write transaction, which reads through the writer's
+// cache of committed values.
+func (d *DB) newWriteTx() *Tx { return &Tx{txn: d.db.NewTransaction(true), w: d.committed} }
+
+// commit writes the cached values that changed and commits; the writer's
+// cache then takes in what the transaction saw. An error leaves the
+// transaction discarded.
+func (d *DB) commit(tx *Tx) error {
+	if err := tx.flush(); err != nil {
+		tx.txn.Discard()
+		return err
+	}
+	if err := tx.txn.Commit(); err != nil {
+		d.committed.forget()
+		return err
+	}
+	d.committed.learn(tx)
+	return nil
+}
 
 // flush writes the cached values that changed.
 func (tx *Tx) flush() error {
@@ -109,21 +130,15 @@ func (d *DB) commitGroup(batch []writeReq) {
 		batch[0].done <- d.commitOne(batch[0].fn)
 		return
 	}
-	txn := d.db.NewTransaction(true)
-	tx := newTx(txn)
+	tx := d.newWriteTx()
 	for _, req := range batch {
 		if err := req.fn(tx); err != nil {
-			txn.Discard()
+			tx.txn.Discard()
 			d.commitEach(batch)
 			return
 		}
 	}
-	err := tx.flush()
-	if err == nil {
-		err = txn.Commit()
-	} else {
-		txn.Discard()
-	}
+	err := d.commit(tx)
 	if errors.Is(err, badger.ErrTxnTooBig) || errors.Is(err, badger.ErrConflict) {
 		d.commitEach(batch)
 		return
@@ -145,16 +160,12 @@ func (d *DB) commitEach(batch []writeReq) {
 }
 
 func (d *DB) commitOne(fn func(*Tx) error) error {
-	txn := d.db.NewTransaction(true)
-	defer txn.Discard()
-	tx := newTx(txn)
+	tx := d.newWriteTx()
 	if err := fn(tx); err != nil {
+		tx.txn.Discard()
 		return err
 	}
-	if err := tx.flush(); err != nil {
-		return err
-	}
-	if err := txn.Commit(); err != nil {
+	if err := d.commit(tx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

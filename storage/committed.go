@@ -1,0 +1,83 @@
+package storage
+
+// committedLimit bounds the contacts and the conversation summaries that
+// committed keeps; past it, it starts over empty.
+const committedLimit = 1024
+
+// committed holds decoded copies of the values that nearly every write
+// transaction reads: the outbox counter, contacts (a send checks its
+// friend, a receive its sender) and conversation summaries. Reading them
+// from Badger and decoding them anew costs more than the rest of a small
+// transaction.
+//
+// Only the writer goroutine touches it, and every write goes through the
+// writer: write transactions read through it (Tx.w), and it takes in a
+// transaction's values only once that transaction committed, so it always
+// equals the database. A failed commit empties it. Read-only transactions
+// (View) do not use it: they may run at any time, from any goroutine.
+type committed struct {
+	seq      uint64
+	seqKnown bool
+	contacts map[string]*ContactInfo  // nil entry: known absent
+	convs    map[string]*Conversation // nil entry: known absent
+}
+
+func newCommitted() *committed {
+	return &committed{contacts: make(map[string]*ContactInfo), convs: make(map[string]*Conversation)}
+}
+
+// The lookups below are safe on a nil *committed (a View's), which
+// caches nothing.
+
+// knowsSeq reports whether the outbox counter is cached (in seq).
+func (w *committed) knowsSeq() bool { return w != nil && w.seqKnown }
+
+// contact returns the committed contact of peer (nil: none); ok is false
+// when it is not cached. The value is shared: callers must not modify it.
+func (w *committed) contact(peer string) (c *ContactInfo, ok bool) {
+	if w == nil {
+		return nil, false
+	}
+	c, ok = w.contacts[peer]
+	return c, ok
+}
+
+// conversation returns a copy of the committed summary of id (nil: none);
+// ok is false when it is not cached.
+func (w *committed) conversation(id string) (c *Conversation, ok bool) {
+	if w == nil {
+		return nil, false
+	}
+	got, ok := w.convs[id]
+	if !ok || got == nil {
+		return nil, ok
+	}
+	cp := *got
+	return &cp, true
+}
+
+// learn takes in the values a committed transaction read or wrote.
+func (w *committed) learn(tx *Tx) {
+	if tx.seqState != 0 {
+		w.seq, w.seqKnown = tx.outboxSeq, true
+	}
+	if len(w.contacts)+len(tx.contacts) > committedLimit {
+		clear(w.contacts)
+	}
+	for peer, c := range tx.contacts {
+		w.contacts[peer] = c // Tx never modifies a contact it cached
+	}
+	if len(w.convs)+len(tx.convs) > committedLimit {
+		clear(w.convs)
+	}
+	for id, c := range tx.convs {
+		w.convs[id] = c // the transaction is over: nothing changes c now
+	}
+}
+
+// forget empties the cache, after a commit whose outcome is unknown.
+func (w *committed) forget() {
+	w.seqKnown = false
+	clear(w.contacts)
+	clear(w.convs)
+}
