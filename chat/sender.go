@@ -180,6 +180,10 @@ type sendSession struct {
 	inflight   map[string]storage.OutboxItem // by frame ID
 	lastSeq    uint64                        // highest outbox seq written on this stream
 	progressed bool
+	// caughtUp: the last read of the outbox found nothing beyond lastSeq
+	// that the window could not take, and no item was queued since (the
+	// sender's more signal), so fill need not read the outbox again.
+	caughtUp bool
 	// unmarked are items written to the stream whose "sent" is not
 	// recorded yet (see sentDelay).
 	unmarked []storage.OutboxItem
@@ -242,7 +246,9 @@ func (ss *sendSession) run() (bool, error) {
 			}
 			ackTimer.Reset(s.cfg.AckTimeout)
 		case <-ss.sd.more:
+			ss.caughtUp = false
 		case <-ss.sd.kick:
+			ss.caughtUp = false
 		case err := <-readErr:
 			if len(ss.inflight) == 0 {
 				// The peer closed or reset an idle stream, or the
@@ -267,11 +273,13 @@ func (ss *sendSession) run() (bool, error) {
 func (ss *sendSession) fill() (int, error) {
 	s := ss.svc
 	total := 0
-	for len(ss.inflight) < sendWindow {
-		items, err := s.pending(ss.sd.peer, ss.lastSeq, min(sendBatch, sendWindow-len(ss.inflight)))
+	for !ss.caughtUp && len(ss.inflight) < sendWindow {
+		limit := min(sendBatch, sendWindow-len(ss.inflight))
+		items, err := s.pending(ss.sd.peer, ss.lastSeq, limit)
 		if err != nil {
 			return total, err
 		}
+		ss.caughtUp = len(items) < limit
 		if len(items) == 0 {
 			return total, nil
 		}
