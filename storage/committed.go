@@ -4,11 +4,17 @@ package storage
 // committed keeps; past it, it starts over empty.
 const committedLimit = 1024
 
+// statesLimit bounds the message states that committed keeps (about 200
+// bytes each); past it, it forgets a quarter of them.
+const statesLimit = 8192
+
 // committed holds decoded copies of the values that nearly every write
 // transaction reads: the outbox counter, contacts (a send checks its
 // friend, a receive its sender) and conversation summaries. Reading them
 // from Badger and decoding them anew costs more than the rest of a small
-// transaction.
+// transaction. It also holds the state of outgoing messages still on their
+// way, so that recording "sent" and "delivered" needs neither the lookup
+// of a status record that is not there yet nor a read of the message.
 //
 // Only the writer goroutine touches it, and every write goes through the
 // writer: write transactions read through it (Tx.w), and it takes in a
@@ -20,10 +26,15 @@ type committed struct {
 	seqKnown bool
 	contacts map[string]*ContactInfo  // nil entry: known absent
 	convs    map[string]*Conversation // nil entry: known absent
+	states   map[string]MessageState  // by message key
 }
 
 func newCommitted() *committed {
-	return &committed{contacts: make(map[string]*ContactInfo), convs: make(map[string]*Conversation)}
+	return &committed{
+		contacts: make(map[string]*ContactInfo),
+		convs:    make(map[string]*Conversation),
+		states:   make(map[string]MessageState),
+	}
 }
 
 // The lookups below are safe on a nil *committed (a View's), which
@@ -56,6 +67,15 @@ func (w *committed) conversation(id string) (c *Conversation, ok bool) {
 	return &cp, true
 }
 
+// state returns the committed state of the message at key, when cached.
+func (w *committed) state(key []byte) (MessageState, bool) {
+	if w == nil {
+		return MessageState{}, false
+	}
+	s, ok := w.states[string(key)]
+	return s, ok
+}
+
 // learn takes in the values a committed transaction read or wrote.
 func (w *committed) learn(tx *Tx) {
 	if tx.seqState != 0 {
@@ -73,6 +93,34 @@ func (w *committed) learn(tx *Tx) {
 	for id, c := range tx.convs {
 		w.convs[id] = c // the transaction is over: nothing changes c now
 	}
+	w.learnStates(tx)
+}
+
+// learnStates keeps the states a transaction wrote for as long as they
+// may change soon: a message that is delivered, read or failed has seen
+// its busy time.
+func (w *committed) learnStates(tx *Tx) {
+	if tx.messagesGone {
+		clear(w.states)
+	}
+	for key, s := range tx.states {
+		if s.Status == StatusPending || s.Status == StatusSent {
+			w.states[key] = s
+		} else {
+			delete(w.states, key)
+		}
+	}
+	if len(w.states) <= statesLimit {
+		return
+	}
+	drop := len(w.states) - statesLimit*3/4
+	for key := range w.states { // in no particular order
+		if drop == 0 {
+			break
+		}
+		delete(w.states, key)
+		drop--
+	}
 }
 
 // forget empties the cache, after a commit whose outcome is unknown.
@@ -80,4 +128,5 @@ func (w *committed) forget() {
 	w.seqKnown = false
 	clear(w.contacts)
 	clear(w.convs)
+	clear(w.states)
 }

@@ -87,3 +87,56 @@ func TestCommittedCacheSeesOnlyCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Status changes of outgoing messages go through the cached state; what
+// they write is what a reader finds, and a deleted message stays gone.
+func TestCommittedStatesFollowWrites(t *testing.T) {
+	db, _ := openTemp(t)
+	m := msg("peerA", 1, true)
+	m.Status = StatusPending
+	ref := MessageRef{Conv: m.ConversationID, ID: m.ID, SentAt: m.SentAt}
+	if err := db.Update(func(tx *Tx) error { return tx.AddNewMessage(m) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		status  MessageStatus
+		changed bool
+	}{{StatusSent, true}, {StatusSent, false}, {StatusDelivered, true}, {StatusSent, false}} {
+		err := db.Update(func(tx *Tx) error {
+			s, changed, err := tx.AdvanceStatus(ref, step.status, "")
+			if err == nil && changed != step.changed {
+				t.Errorf("advance to %s: changed = %v (now %s)", step.status, changed, s.Status)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.View(func(tx *Tx) error {
+		got, err := tx.MessageRef(ref)
+		if err == nil && got.Status != StatusDelivered {
+			t.Errorf("stored status %s, want delivered", got.Status)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	m2 := msg("peerA", 2, true)
+	m2.Status = StatusPending
+	if err := db.Update(func(tx *Tx) error { return tx.AddNewMessage(m2) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteConversation("peerA"); err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *Tx) error {
+		_, _, err := tx.AdvanceStatus(MessageRef{Conv: m2.ConversationID, ID: m2.ID, SentAt: m2.SentAt}, StatusDelivered, "")
+		return err
+	})
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("advancing a deleted message: err = %v, want ErrNotFound", err)
+	}
+}

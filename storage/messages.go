@@ -43,6 +43,9 @@ func (tx *Tx) insertMessage(m Message, idx []byte) error {
 	if err := tx.putMessage(key, m); err != nil {
 		return err
 	}
+	if m.Outgoing {
+		tx.noteState(key, stateOf(m)) // on its way: its status changes soon
+	}
 	if err := tx.txn.Set(idx, key); err != nil {
 		return fmt.Errorf("index message %s: %w", m.ID, err)
 	}
@@ -337,6 +340,7 @@ func (d *DB) DeleteConversation(conv string) error {
 						return err
 					}
 				}
+				tx.messagesGone = true
 				n = len(keys)
 				return nil
 			})

@@ -62,7 +62,29 @@ func (tx *Tx) putState(msgKey []byte, s MessageState) error {
 	if err := tx.txn.Set(statusKey(msgKey), encodeState(s)); err != nil {
 		return fmt.Errorf("set status of %q: %w", msgKey, err)
 	}
+	tx.noteState(msgKey, s)
 	return nil
+}
+
+// noteState records that the message at msgKey now has state s, for
+// knownState, in this transaction and (once committed) the writer's cache.
+func (tx *Tx) noteState(msgKey []byte, s MessageState) {
+	if tx.w == nil {
+		return
+	}
+	if tx.states == nil {
+		tx.states = make(map[string]MessageState)
+	}
+	tx.states[string(msgKey)] = s
+}
+
+// knownState returns the current state of the message at msgKey when this
+// transaction or the writer's cache knows it, without reading anything.
+func (tx *Tx) knownState(msgKey []byte) (MessageState, bool) {
+	if s, ok := tx.states[string(msgKey)]; ok {
+		return s, true
+	}
+	return tx.w.state(msgKey)
 }
 
 // state reads the status record of the message at msgKey; ok is false
@@ -101,6 +123,24 @@ func (tx *Tx) loadMessage(key []byte) (Message, error) {
 	return m, nil
 }
 
+// currentState returns the state of the message at key: as known, or from
+// its status record, or else from the message itself (no change since it
+// was stored); ErrNotFound when there is no such message.
+func (tx *Tx) currentState(key []byte) (MessageState, error) {
+	if s, ok := tx.knownState(key); ok {
+		return s, nil
+	}
+	s, ok, err := tx.state(key)
+	if err != nil || ok {
+		return s, err
+	}
+	m, err := tx.getMessage(key)
+	if err != nil {
+		return MessageState{}, err
+	}
+	return stateOf(m), nil
+}
+
 // AdvanceStatus moves the message ref names forward to status (never back:
 // see MessageStatus.Advances), with reason as its Error. It returns the
 // message's state afterwards and whether it changed, or ErrNotFound.
@@ -112,17 +152,9 @@ func (tx *Tx) AdvanceStatus(ref MessageRef, status MessageStatus, reason string)
 	if err != nil {
 		return MessageState{}, false, err
 	}
-	s, ok, err := tx.state(key)
+	s, err := tx.currentState(key)
 	if err != nil {
 		return MessageState{}, false, err
-	}
-	if !ok {
-		// No change since the message was stored, or no such message.
-		m, err := tx.getMessage(key)
-		if err != nil {
-			return MessageState{}, false, err
-		}
-		s = stateOf(m)
 	}
 	if !s.Status.Advances(status) {
 		return s, false, nil

@@ -23,6 +23,10 @@ type Tx struct {
 	dirty     map[string]bool
 	outboxSeq uint64
 	seqState  uint8 // 0 not loaded, 1 loaded, 2 changed
+	// states are the message states this transaction wrote (see
+	// knownState); messagesGone: it deleted messages.
+	states       map[string]MessageState
+	messagesGone bool
 }
 
 func newTx(txn *badger.Txn) *Tx { return &Tx{txn: txn} }
