@@ -27,21 +27,10 @@ func newEnvelopeFixture(t testing.TB) *envelopeFixture {
 	t.Helper()
 	f := &envelopeFixture{gid: make([]byte, 16)}
 	_, _ = rand.Read(f.gid)
-	keyOf := func() (crypto.PrivKey, peer.ID) {
-		k, _, err := crypto.GenerateEd25519Key(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, err := peer.IDFromPrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k, id
-	}
-	f.owner, f.ownerID = keyOf()
-	f.member, f.memberID = keyOf()
-	f.kicked, f.kickedID = keyOf()
-	f.outsider, f.outsiderID = keyOf()
+	f.owner, f.ownerID = newKey(t)
+	f.member, f.memberID = newKey(t)
+	f.kicked, f.kickedID = newKey(t)
+	f.outsider, f.outsiderID = newKey(t)
 	members := func(ids ...peer.ID) []*pb.GroupState_Member {
 		var ms []*pb.GroupState_Member
 		for _, id := range ids {

@@ -13,7 +13,8 @@ import (
 	"github.com/parley-im/parley/chat/pb"
 )
 
-func newPeerID(t *testing.T) peer.ID {
+// newKey makes an Ed25519 key and its peer ID.
+func newKey(t testing.TB) (crypto.PrivKey, peer.ID) {
 	t.Helper()
 	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
@@ -23,6 +24,11 @@ func newPeerID(t *testing.T) peer.ID {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return k, id
+}
+
+func newPeerID(t *testing.T) peer.ID {
+	_, id := newKey(t)
 	return id
 }
 
