@@ -38,6 +38,11 @@ func (s *Service) Send(p peer.ID, content string) (storage.Message, error) {
 		Status:         storage.StatusPending,
 		Outgoing:       true,
 	}
+	// The frame goes into the cache first: once the commit lands, the
+	// sender may read the outbox item before this call returns.
+	if id, err := idBytes(m.ID); err == nil {
+		s.fresh.put(m.ID, messageFrame(id, m))
+	}
 	err := s.store.Update(func(tx *storage.Tx) error {
 		c, err := tx.Contact(to)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -56,10 +61,8 @@ func (s *Service) Send(p peer.ID, content string) (storage.Message, error) {
 		return err
 	})
 	if err != nil {
+		s.fresh.take(m.ID)
 		return storage.Message{}, err
-	}
-	if id, err := idBytes(m.ID); err == nil {
-		s.fresh.put(m.ID, messageFrame(id, m))
 	}
 	s.publish(EventMessage, m)
 	s.wake(p)

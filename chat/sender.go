@@ -273,8 +273,9 @@ func (ss *sendSession) run() (bool, error) {
 func (ss *sendSession) fill() (int, error) {
 	s := ss.svc
 	total := 0
-	for !ss.caughtUp && len(ss.inflight) < sendWindow {
-		limit := min(sendBatch, sendWindow-len(ss.inflight))
+	for !ss.caughtUp && ss.room() > 0 {
+		limit := min(sendBatch, ss.room())
+		DebugFills.Add(1)
 		items, err := s.pending(ss.sd.peer, ss.lastSeq, limit)
 		if err != nil {
 			return total, err
@@ -312,6 +313,18 @@ func (ss *sendSession) fill() (int, error) {
 		ss.unmarked = append(ss.unmarked, sentItems...)
 	}
 	return total, nil
+}
+
+// room is how many frames fill may write now: up to the window, but once
+// the window is nearly full only a whole batch at a time, so that a busy
+// stream reads the outbox once per batch rather than once per message
+// queued meanwhile. An idle stream takes a new message at once.
+func (ss *sendSession) room() int {
+	free := sendWindow - len(ss.inflight)
+	if len(ss.inflight) > 0 && free < sendBatch {
+		return 0
+	}
+	return free
 }
 
 // recordSent records "sent" for the written items that are still waiting
@@ -376,6 +389,8 @@ func (ss *sendSession) applyAcks(batch []*pb.Ack) error {
 		item storage.OutboxItem
 		ack  *pb.Ack
 	}
+	DebugAcks.Add(1)
+	DebugAckFrames.Add(int64(len(batch)))
 	var done []settled
 	for _, a := range batch {
 		id, ok := idString(a.GetId())
