@@ -275,7 +275,6 @@ func (ss *sendSession) fill() (int, error) {
 	total := 0
 	for !ss.caughtUp && ss.room() > 0 {
 		limit := min(sendBatch, ss.room())
-		DebugFills.Add(1)
 		items, err := s.pending(ss.sd.peer, ss.lastSeq, limit)
 		if err != nil {
 			return total, err
@@ -389,8 +388,6 @@ func (ss *sendSession) applyAcks(batch []*pb.Ack) error {
 		item storage.OutboxItem
 		ack  *pb.Ack
 	}
-	DebugAcks.Add(1)
-	DebugAckFrames.Add(int64(len(batch)))
 	var done []settled
 	for _, a := range batch {
 		id, ok := idString(a.GetId())
