@@ -184,6 +184,8 @@ type sendSession struct {
 	// that the window could not take, and no item was queued since (the
 	// sender's more signal), so fill need not read the outbox again.
 	caughtUp bool
+	// awaitingAck: frames went out since the last ack batch came back.
+	awaitingAck bool
 	// unmarked are items written to the stream whose "sent" is not
 	// recorded yet (see sentDelay).
 	unmarked []storage.OutboxItem
@@ -244,6 +246,7 @@ func (ss *sendSession) run() (bool, error) {
 			if err := ss.applyAcks(batch); err != nil {
 				return ss.progressed, err
 			}
+			ss.awaitingAck = false
 			ackTimer.Reset(s.cfg.AckTimeout)
 		case <-ss.sd.more:
 			ss.caughtUp = false
@@ -273,8 +276,12 @@ func (ss *sendSession) run() (bool, error) {
 func (ss *sendSession) fill() (int, error) {
 	s := ss.svc
 	total := 0
-	for !ss.caughtUp && ss.room() > 0 {
-		limit := min(sendBatch, ss.room())
+	if ss.room() == 0 {
+		return 0, nil
+	}
+	defer func() { ss.awaitingAck = len(ss.inflight) > 0 }()
+	for !ss.caughtUp && len(ss.inflight) < sendWindow {
+		limit := min(sendBatch, sendWindow-len(ss.inflight))
 		items, err := s.pending(ss.sd.peer, ss.lastSeq, limit)
 		if err != nil {
 			return total, err
@@ -314,13 +321,14 @@ func (ss *sendSession) fill() (int, error) {
 	return total, nil
 }
 
-// room is how many frames fill may write now: up to the window, but once
-// the window is nearly full only a whole batch at a time, so that a busy
-// stream reads the outbox once per batch rather than once per message
-// queued meanwhile. An idle stream takes a new message at once.
+// room is how many frames fill may write now: up to the window. An idle
+// stream takes a new message at once; a busy one takes what was queued
+// meanwhile when the next acks come back, and then only once a whole
+// batch fits, so that it reads the outbox once per batch of acks rather
+// than once per message queued, and the peer stores bigger batches.
 func (ss *sendSession) room() int {
 	free := sendWindow - len(ss.inflight)
-	if len(ss.inflight) > 0 && free < sendBatch {
+	if len(ss.inflight) > 0 && (ss.awaitingAck || free < sendBatch) {
 		return 0
 	}
 	return free
