@@ -186,9 +186,8 @@ type sendSession struct {
 	caughtUp bool
 	// awaitingAck: frames went out since the last ack batch came back.
 	awaitingAck bool
-	// unmarked are items written to the stream whose "sent" is not
-	// recorded yet (see sentDelay).
-	unmarked []storage.OutboxItem
+	// marks are the messages written whose "sent" is not recorded yet.
+	marks sentMarks
 }
 
 func (ss *sendSession) run() (bool, error) {
@@ -218,7 +217,7 @@ func (ss *sendSession) run() (bool, error) {
 	marking := false
 	defer func() {
 		markTimer.Stop()
-		ss.recordSent() // what is still in flight did leave this node
+		ss.recordSent(time.Time{}) // what is still in flight did leave this node
 	}()
 	for {
 		sent, err := ss.fill()
@@ -228,8 +227,8 @@ func (ss *sendSession) run() (bool, error) {
 		if sent > 0 {
 			ackTimer.Reset(s.cfg.AckTimeout)
 		}
-		if len(ss.unmarked) > 0 && !marking {
-			markTimer.Reset(sentDelay)
+		if at, ok := ss.marks.due(); ok && !marking {
+			markTimer.Reset(time.Until(at))
 			marking = true
 		}
 		var idleC, ackC <-chan time.Time
@@ -262,7 +261,7 @@ func (ss *sendSession) run() (bool, error) {
 			return ss.progressed, fmt.Errorf("read acks: %w", err)
 		case <-markTimer.C:
 			marking = false
-			ss.recordSent()
+			ss.recordSent(time.Now().Add(-sentDelay))
 		case <-ackC:
 			return ss.progressed, errAckTimeout
 		case <-idleC:
@@ -316,7 +315,7 @@ func (ss *sendSession) fill() (int, error) {
 		}
 		ss.lastSeq = items[len(items)-1].Seq
 		total += len(sentItems)
-		ss.unmarked = append(ss.unmarked, sentItems...)
+		ss.marks.add(time.Now(), sentItems)
 	}
 	return total, nil
 }
@@ -334,16 +333,15 @@ func (ss *sendSession) room() int {
 	return free
 }
 
-// recordSent records "sent" for the written items that are still waiting
-// for their ack.
-func (ss *sendSession) recordSent() {
+// recordSent records "sent" for the messages written at or before cutoff
+// (all of them, with a zero cutoff) that are still waiting for their ack.
+func (ss *sendSession) recordSent(cutoff time.Time) {
 	var items []storage.OutboxItem
-	for _, it := range ss.unmarked {
-		if _, ok := ss.inflight[it.RefID]; ok && it.Kind == kindMessage {
+	for _, it := range ss.marks.take(cutoff) {
+		if _, ok := ss.inflight[it.RefID]; ok {
 			items = append(items, it)
 		}
 	}
-	ss.unmarked = ss.unmarked[:0]
 	if len(items) == 0 {
 		return
 	}
