@@ -1,9 +1,9 @@
 package storage
 
 import (
-	"runtime"
 	"errors"
 	"fmt"
+	"runtime"
 
 	badger "github.com/dgraph-io/badger/v4"
 )
