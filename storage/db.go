@@ -108,6 +108,10 @@ func tunedOptions(dir string, opts Options, log *slog.Logger) badger.Options {
 	bo.ValueLogFileSize = 64 << 20
 	bo.Compression = options.Snappy
 	bo.MetricsEnabled = false
+	// Every write goes through the one writer goroutine (tx.go), so no two
+	// write transactions overlap and none can conflict: tracking the keys
+	// they read and write for conflict checks is work for nothing.
+	bo.DetectConflicts = false
 	bo.SyncWrites = opts.SyncWrites
 	bo.Logger = badgerLogger{log}
 	return bo
