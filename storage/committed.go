@@ -91,7 +91,14 @@ func (w *committed) learn(tx *Tx) {
 		clear(w.convs)
 	}
 	for id, c := range tx.convs {
-		w.convs[id] = c // the transaction is over: nothing changes c now
+		if c != nil {
+			// Only what the stored summary holds of its last message
+			// (readers load the rest): a transaction's copy may hold all
+			// of it, up to MaxContentSize, and there are many summaries.
+			c = &Conversation{ID: c.ID, Unread: c.Unread, UpdatedAt: c.UpdatedAt,
+				Last: Message{ID: c.Last.ID, ConversationID: c.Last.ConversationID, SentAt: c.Last.SentAt}}
+		}
+		w.convs[id] = c
 	}
 	w.learnStates(tx)
 }
