@@ -20,7 +20,10 @@ func (tx *Tx) AddMessage(m Message) (bool, error) {
 	} else if !isNotFound(err) {
 		return false, fmt.Errorf("check message %s: %w", m.ID, err)
 	}
-	return true, tx.insertMessage(m, idx)
+	if err := tx.insertMessage(m, idx); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // AddNewMessage stores m, a message this node just created under a fresh
