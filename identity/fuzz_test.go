@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -39,6 +40,11 @@ func FuzzValidate(f *testing.F) {
 
 // FuzzKeyFile feeds arbitrary bytes to the key file decoder, with and
 // without a passphrase. It must never panic.
+//
+// A file may ask for up to maxScryptWork of scrypt, seconds of work that
+// would stall the fuzzer (and end the run with "context deadline
+// exceeded"). Such inputs are decoded without a passphrase: every check up
+// to the key derivation still runs, the derivation itself does not.
 func FuzzKeyFile(f *testing.F) {
 	key := mustKey(f)
 	plain, err := encodeKeyFile(key, nil, createScrypt)
@@ -54,9 +60,30 @@ func FuzzKeyFile(f *testing.F) {
 	f.Add(sealed, []byte("wrong"))
 	f.Add([]byte(`{"version":1}`), []byte(nil))
 	f.Fuzz(func(t *testing.T, data, pass []byte) {
+		if expensiveKDF(data) {
+			pass = nil
+		}
 		k, err := decodeKeyFile(data, pass)
 		if err == nil && k == nil {
 			t.Fatal("nil key without error")
 		}
 	})
+}
+
+// fuzzScryptWork is the most scrypt work (N·r·p) FuzzKeyFile pays for one
+// input: about a millisecond.
+const fuzzScryptWork = 1 << 12
+
+// expensiveKDF reports whether data parses as a key file whose scrypt
+// parameters ask for more than fuzzScryptWork.
+func expensiveKDF(data []byte) bool {
+	var f keyFile
+	if json.Unmarshal(data, &f) != nil || f.KDF == nil {
+		return false
+	}
+	n, r, p := f.KDF.N, f.KDF.R, f.KDF.P
+	if n <= 0 || r <= 0 || p <= 0 {
+		return false
+	}
+	return n > fuzzScryptWork/r/p || r > fuzzScryptWork || p > fuzzScryptWork
 }
