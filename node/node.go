@@ -134,7 +134,7 @@ func New(opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, n.host.Close)
+	n.closers = append(n.closers, func() error { return closeHost(n.host) })
 	if err := n.watchNetwork(ctx); err != nil {
 		return nil, err
 	}

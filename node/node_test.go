@@ -205,20 +205,8 @@ func TestRestartKeepsPeerID(t *testing.T) {
 func TestNodeCloseLeavesNoGoroutines(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 
-	start := func(home node.Home) *node.Node {
-		t.Helper()
-		cfg, err := node.LoadConfig(home.ConfigPath())
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := node.New(node.Options{Home: home, Config: cfg})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
 	homeA, homeB := initHome(t, node.ProfileLocal), initHome(t, node.ProfileLocal)
-	a, b := start(homeA), start(homeB)
+	a, b := startUnmanaged(t, homeA), startUnmanaged(t, homeB)
 	sub := b.Feed().Subscribe(0)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -240,4 +228,18 @@ func TestNodeCloseLeavesNoGoroutines(t *testing.T) {
 	if err := goleak.Find(ignore); err != nil {
 		t.Errorf("goroutines left after Close: %v", err)
 	}
+}
+
+// startUnmanaged starts a node on home and leaves closing it to the test.
+func startUnmanaged(t *testing.T, home node.Home) *node.Node {
+	t.Helper()
+	cfg, err := node.LoadConfig(home.ConfigPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.New(node.Options{Home: home, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -267,8 +267,12 @@ func newRawHosts(n int) ([]host.Host, error) {
 	return hs, nil
 }
 
+// closeHosts closes each host's network before the host, as Parley's node
+// does (node.closeHost: go-libp2p v0.51.0 can otherwise hang in Close when
+// identify pushes arrive while it shuts down).
 func closeHosts(hs []host.Host) {
 	for _, h := range hs {
+		_ = h.Network().Close()
 		_ = h.Close()
 	}
 }

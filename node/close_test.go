@@ -1,0 +1,114 @@
+package node_test
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
+	identifypb "github.com/libp2p/go-libp2p/p2p/protocol/identify/pb"
+	"github.com/libp2p/go-msgio/pbio"
+
+	"github.com/parley-im/parley/node"
+)
+
+// A node closes while its peers keep telling it about changes (identify
+// pushes, as when a whole network shuts down together). In go-libp2p
+// v0.51.0 the host's observed-address manager stops reading identify
+// events before the host closes its connections; pushes that arrived in
+// between blocked identify, and then Close, for ever (see closeHost).
+// Without closeHost, one round in five or fewer hung here.
+func TestCloseWhilePeersPushIdentify(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 30 hosts per round")
+	}
+	for round := range 5 {
+		if !closeUnderPushes(t) {
+			t.Fatalf("round %d: Close did not return within 30 s while peers pushed identify updates", round+1)
+		}
+	}
+}
+
+// closeUnderPushes starts a node and 30 peers that push identify updates
+// to it, then closes the node. It reports whether Close returned; when it
+// did not, the node and the peers are left running, since closing them
+// would hang as well.
+func closeUnderPushes(t *testing.T) bool {
+	n := startUnmanaged(t, initHome(t, node.ProfileLocal))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	peers := make([]host.Host, 30)
+	for i := range peers {
+		h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Connect(ctx, n.Host().Peerstore().PeerInfo(n.Host().ID())); err != nil {
+			t.Fatalf("peer %d connects: %v", i, err)
+		}
+		peers[i] = h
+	}
+	updates, err := n.Host().EventBus().Subscribe(new(event.EvtPeerProtocolsUpdated))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each peer sends pushes from several streams at once, so that some
+	// are always in flight.
+	var pushers sync.WaitGroup
+	for _, h := range peers {
+		for range 4 {
+			pushers.Go(func() {
+				for ctx.Err() == nil {
+					pushIdentify(ctx, h, n.Host().ID())
+				}
+			})
+		}
+	}
+	for range 100 { // the pushes are arriving
+		<-updates.Out()
+	}
+	_ = updates.Close()
+
+	closed := make(chan error, 1)
+	go func() { closed <- n.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("close: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		return false
+	}
+	cancel()
+	pushers.Wait()
+	for _, h := range peers {
+		_ = h.Close()
+	}
+	return true
+}
+
+// pushIdentify sends one identify push from h to p: a changed protocol list.
+func pushIdentify(ctx context.Context, h host.Host, p peer.ID) {
+	s, err := h.NewStream(ctx, p, identify.IDPush)
+	if err != nil {
+		return
+	}
+	defer func() { _ = s.Close() }()
+	_ = s.SetDeadline(time.Now().Add(5 * time.Second))
+	msg := &identifypb.Identify{Protocols: []string{"/parley-test/" + strconv.Itoa(rand.IntN(1000))}}
+	if err := pbio.NewDelimitedWriter(s).WriteMsg(msg); err != nil {
+		_ = s.Reset()
+		return
+	}
+	_ = s.CloseWrite()
+	_, _ = io.Copy(io.Discard, s)
+}
