@@ -25,7 +25,7 @@ import (
 // v0.51.0 the host's observed-address manager stops reading identify
 // events before the host closes its connections; pushes that arrived in
 // between blocked identify, and then Close, for ever (see closeHost).
-// Without closeHost, one round in five or fewer hung here.
+// Without closeHost every run of this test hung within its five rounds.
 func TestCloseWhilePeersPushIdentify(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 30 hosts per round")
@@ -46,16 +46,25 @@ func closeUnderPushes(t *testing.T) bool {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	peers := make([]host.Host, 30)
-	for i := range peers {
+	var peers []host.Host
+	closing := false
+	defer func() { // a setup failure: everything still closes
+		if !closing {
+			_ = n.Close()
+			for _, h := range peers {
+				_ = h.Close()
+			}
+		}
+	}()
+	for i := range 30 {
 		h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
 		if err != nil {
 			t.Fatal(err)
 		}
+		peers = append(peers, h)
 		if err := h.Connect(ctx, n.Host().Peerstore().PeerInfo(n.Host().ID())); err != nil {
 			t.Fatalf("peer %d connects: %v", i, err)
 		}
-		peers[i] = h
 	}
 	updates, err := n.Host().EventBus().Subscribe(new(event.EvtPeerProtocolsUpdated))
 	if err != nil {
@@ -73,11 +82,20 @@ func closeUnderPushes(t *testing.T) bool {
 			})
 		}
 	}
+	arriving := time.After(30 * time.Second)
 	for range 100 { // the pushes are arriving
-		<-updates.Out()
+		select {
+		case <-updates.Out():
+		case <-arriving:
+			_ = updates.Close()
+			cancel()
+			pushers.Wait()
+			t.Fatal("the node saw fewer than 100 protocol updates in 30 s")
+		}
 	}
 	_ = updates.Close()
 
+	closing = true
 	closed := make(chan error, 1)
 	go func() { closed <- n.Close() }()
 	select {
