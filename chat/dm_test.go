@@ -3,6 +3,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -194,4 +195,31 @@ func befriendAfterForce(t *testing.T, a, b *testPeer) {
 		c, ok := ev.Data.(ContactEvent)
 		return ok && c.Contact.UserID == a.id().String() && c.Contact.Friend
 	})
+}
+
+// A friend that dialed us is redialed after our restart: its listen
+// addresses, learnt by identify after the connection opened, are kept.
+func TestInboundFriendAddressesAreRemembered(t *testing.T) {
+	a, b := newTestPeer(t), newTestPeer(t)
+	forceFriend(t, a, b)
+	forceFriend(t, b, a)
+	connect(t, a, b)
+
+	want := a.host.Addrs()[0].String()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		c, err := b.svc.Contact(a.id())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(c.Addrs, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B remembers %v for A after 10 s, want %s among them", c.Addrs, want)
+		}
+		<-tick.C
+	}
 }

@@ -3,6 +3,8 @@ package chat
 import (
 	"context"
 	"crypto/rand"
+	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -72,6 +74,7 @@ func (p *testPeer) start() {
 		Host: h, Store: db, Feed: p.feed, PubSub: ps,
 		RetryMin: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		AckTimeout: 5 * time.Second, DialTimeout: 5 * time.Second,
+		Logger: debugLogger(h.ID().ShortString()),
 	})
 	if err != nil {
 		p.t.Fatal(err)
@@ -212,4 +215,14 @@ func (p *testPeer) history(other peer.ID) []storage.Message {
 		all[i], all[j] = all[j], all[i]
 	}
 	return all
+}
+
+// debugLogger is nil (the service discards its log) unless
+// PARLEY_TEST_LOG is set; then each service logs at debug level to stderr,
+// tagged with its peer, which is how a failing delivery test is read.
+func debugLogger(name string) *slog.Logger {
+	if os.Getenv("PARLEY_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", name)
 }

@@ -141,7 +141,10 @@ func New(cfg Config) (*Service, error) {
 		syncs:   newSyncState(),
 	}
 	s.records = newRecords(s)
-	sub, err := s.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	sub, err := s.host.EventBus().Subscribe([]any{
+		new(event.EvtPeerConnectednessChanged),
+		new(event.EvtPeerIdentificationCompleted),
+	})
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("chat: watch connections: %w", err)
@@ -174,7 +177,8 @@ func (s *Service) Close() error {
 
 // watchConnections retries delivery to a peer the moment it connects and
 // remembers the addresses of friends, so that they can be redialed after
-// a restart.
+// a restart. The listen addresses of a peer that dialed us are known only
+// once identify has run, so they are remembered again then.
 func (s *Service) watchConnections(sub event.Subscription) {
 	defer sub.Close()
 	for {
@@ -185,15 +189,19 @@ func (s *Service) watchConnections(sub event.Subscription) {
 			if !ok {
 				return
 			}
-			ev := e.(event.EvtPeerConnectednessChanged)
-			// A relayed (limited) connection carries DMs too.
-			if ev.Connectedness != network.Connected && ev.Connectedness != network.Limited {
-				continue
+			switch ev := e.(type) {
+			case event.EvtPeerIdentificationCompleted:
+				s.rememberAddrs(ev.Peer)
+			case event.EvtPeerConnectednessChanged:
+				// A relayed (limited) connection carries DMs too.
+				if ev.Connectedness != network.Connected && ev.Connectedness != network.Limited {
+					continue
+				}
+				s.poke(ev.Peer)
+				s.rememberAddrs(ev.Peer)
+				s.recordsOnConnect(ev.Peer)
+				s.syncWithMember(ev.Peer)
 			}
-			s.poke(ev.Peer)
-			s.rememberAddrs(ev.Peer)
-			s.recordsOnConnect(ev.Peer)
-			s.syncWithMember(ev.Peer)
 		}
 	}
 }
