@@ -248,23 +248,3 @@ func privateNets() []*net.IPNet {
 	}
 	return nets
 }
-
-// closeHost closes h's network, then h.
-//
-// go-libp2p v0.51.0 stops its observed-address manager, which reads every
-// identify result from the event bus, before the host closes its
-// connections, and that manager stops reading without unsubscribing. Identify
-// pushes that peers send in between (many, when a whole network shuts down
-// together) fill its channel; the next one blocks identify with the event
-// bus locked, and the host's own Close then waits for that lock for ever.
-// With the connections closed first, no push arrives after the manager stops.
-func closeHost(h host.Host) error {
-	netErr := h.Network().Close()
-	if err := h.Close(); err != nil {
-		return fmt.Errorf("close host: %w", err)
-	}
-	if netErr != nil {
-		return fmt.Errorf("close network: %w", netErr)
-	}
-	return nil
-}

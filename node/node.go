@@ -134,7 +134,8 @@ func New(opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, func() error { return closeHost(n.host) })
+	handlers := trackHandlers(n.host)
+	n.closers = append(n.closers, func() error { return closeHost(n.host, handlers, log) })
 	if err := n.watchNetwork(ctx); err != nil {
 		return nil, err
 	}
