@@ -87,18 +87,22 @@ func (p *testPeer) groupHistory(gid string) []storage.Message {
 	return page.Messages
 }
 
-// waitGroupMessages waits until p holds n messages of the group.
+// waitGroupMessages waits until p holds n messages of the group,
+// counting in the database on each event (the queue may hold events of
+// messages already counted).
 func (p *testPeer) waitGroupMessages(gid string, n int, timeout time.Duration) {
 	p.t.Helper()
-	if len(p.groupHistory(gid)) >= n {
-		return
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for len(p.groupHistory(gid)) < n {
+		select {
+		case <-p.queue.ready:
+			p.queue.take()
+		case <-deadline.C:
+			p.t.Fatalf("%s holds %d messages of the group after %v, want %d",
+				p.id(), len(p.groupHistory(gid)), timeout, n)
+		}
 	}
-	// Count in the database on each message event: the queue may hold
-	// events of messages already counted.
-	p.waitEvent(timeout, func(ev Event) bool {
-		m, ok := ev.Data.(storage.Message)
-		return ok && m.GroupID == gid && len(p.groupHistory(gid)) >= n
-	})
 }
 
 func TestGroupMembersGetEveryMessageOnceInOrder(t *testing.T) {

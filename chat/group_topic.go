@@ -158,6 +158,8 @@ func (s *Service) validateGroupMessage(gid string) pubsub.ValidatorEx {
 		res, verdict := v.checkEnvelope(msg.GetData(), msg.GetFrom())
 		if verdict == pubsub.ValidationAccept {
 			msg.ValidatorData = res
+		} else {
+			s.log.Debug("group: frame dropped", "group", gid, "from", msg.GetFrom(), "verdict", verdict, "epoch", v.state.GetEpoch(), "members", len(v.state.GetMembers()))
 		}
 		return verdict
 	}

@@ -61,7 +61,9 @@ func (p *testPeer) start() {
 		p.t.Fatal(err)
 	}
 	psCtx, psCancel := context.WithCancel(context.Background())
-	ps, err := pubsub.NewGossipSub(psCtx, h)
+	// As the node's GossipSub does (node.buildPubSub), a member sends its
+	// own messages to every peer on the topic, not only to its mesh.
+	ps, err := pubsub.NewGossipSub(psCtx, h, pubsub.WithFloodPublish(true))
 	if err != nil {
 		psCancel()
 		p.t.Fatal(err)

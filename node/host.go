@@ -188,7 +188,9 @@ func routingTablePeers(d dhtRouting) func() []peer.ID {
 
 // buildPubSub makes GossipSub with strict signing, content-addressed
 // message IDs (the same payload from two paths is one message), peer
-// scoring, and discovery of topic peers through the DHT. Topic score parameters are added by the topics' owners.
+// scoring, flood publishing of our own messages, and discovery of topic
+// peers through the DHT. Topic score parameters are added by the topics'
+// owners.
 func buildPubSub(ctx context.Context, h host.Host, disc discovery.Discovery) (*pubsub.PubSub, error) {
 	ps, err := pubsub.NewGossipSub(ctx, h,
 		// Members of a group find each other through the DHT.
@@ -197,6 +199,11 @@ func buildPubSub(ctx context.Context, h host.Host, disc discovery.Discovery) (*p
 		pubsub.WithMessageIdFn(contentID),
 		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
 		pubsub.WithMaxMessageSize(256<<10),
+		// A member's own messages go to every peer on the topic, not only
+		// to its mesh: right after start or after a member left, the mesh
+		// can be empty until the next heartbeat, and go-libp2p-pubsub
+		// v0.19 (flood publishing off by default) would send them nowhere.
+		pubsub.WithFloodPublish(true),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("gossipsub: %w", err)
