@@ -228,7 +228,25 @@ func (s *Service) rememberAddrs(p peer.ID) {
 	if len(addrs) > 16 {
 		addrs = addrs[:16]
 	}
-	err := s.store.Update(func(tx *storage.Tx) error {
+	// Most peers are not friends, or their addresses are stored already;
+	// a read settles that without queueing behind the writer, so that the
+	// event loop calling this (which identify waits on) stays quick.
+	var stale bool
+	err := s.store.View(func(tx *storage.Tx) error {
+		c, err := tx.Contact(p.String())
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		stale = err == nil && c.Friend && !slices.Equal(c.Addrs, addrs)
+		return err
+	})
+	if err != nil || !stale {
+		if err != nil {
+			s.log.Warn("remember friend addresses", "peer", p, "err", err)
+		}
+		return
+	}
+	err = s.store.Update(func(tx *storage.Tx) error {
 		c, err := tx.Contact(p.String())
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && (!c.Friend || slices.Equal(c.Addrs, addrs))) {
 			return nil

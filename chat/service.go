@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
+	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 
 	"github.com/parley-im/parley/storage"
 )
@@ -141,10 +142,12 @@ func New(cfg Config) (*Service, error) {
 		syncs:   newSyncState(),
 	}
 	s.records = newRecords(s)
+	// Identify blocks while this buffer is full: room for bursts of
+	// connections and identify pushes.
 	sub, err := s.host.EventBus().Subscribe([]any{
 		new(event.EvtPeerConnectednessChanged),
 		new(event.EvtPeerIdentificationCompleted),
-	})
+	}, eventbus.Name("parley chat"), eventbus.BufSize(256))
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("chat: watch connections: %w", err)

@@ -33,12 +33,6 @@ import (
 // DHTPrefix keeps Parley's DHT apart from the public IPFS DHT.
 const DHTPrefix = "/parley"
 
-// GossipSub queue lengths (see buildPubSub).
-const (
-	groupValidateQueue = 512
-	groupSendQueue     = 256
-)
-
 // hostParts are the node's pieces that the host calls back into.
 type hostParts struct {
 	// relays gives AutoRelay its candidates.
@@ -210,11 +204,6 @@ func buildPubSub(ctx context.Context, h host.Host, disc discovery.Discovery) (*p
 		// can be empty until the next heartbeat, and go-libp2p-pubsub
 		// v0.19 (flood publishing off by default) would send them nowhere.
 		pubsub.WithFloodPublish(true),
-		// Room for bursts: a frame that finds the validation queue or a
-		// peer's send queue full is dropped, and only the next heartbeat's
-		// gossip (a second later) brings it back (defaults: 32 each).
-		pubsub.WithValidateQueueSize(groupValidateQueue),
-		pubsub.WithPeerOutboundQueueSize(groupSendQueue),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("gossipsub: %w", err)

@@ -25,7 +25,9 @@ const handlerDrainTimeout = 10 * time.Second
 // event bus locked, and the host's own Close then waits for that lock for
 // ever. Closing the connections first stops new pushes; waiting for the
 // handlers lets the pushes already read reach the manager while it still
-// reads.
+// reads. Identify responses to our own requests run outside any stream
+// handler and are not waited for; one read just as the connections close
+// is the small window left.
 func closeHost(h host.Host, handlers *handlerTracker, log *slog.Logger) error {
 	netErr := h.Network().Close()
 	if !handlers.wait(handlerDrainTimeout) {
@@ -50,15 +52,18 @@ type handlerTracker struct {
 
 // trackHandlers wraps the stream handler of h's network so that the
 // returned tracker counts its running calls. A network without a handler
-// to wrap gets a tracker that never waits.
-func trackHandlers(h host.Host) *handlerTracker {
+// to wrap (not go-libp2p's swarm) gets a tracker that never waits, and a
+// warning.
+func trackHandlers(h host.Host, log *slog.Logger) *handlerTracker {
 	t := new(handlerTracker)
 	sw, ok := h.Network().(interface{ StreamHandler() network.StreamHandler })
-	if !ok {
-		return t
+	var inner network.StreamHandler
+	if ok {
+		inner = sw.StreamHandler()
 	}
-	inner := sw.StreamHandler()
 	if inner == nil {
+		log.Warn("cannot count the host's running stream handlers; closing will not wait for them",
+			"network", fmt.Sprintf("%T", h.Network()))
 		return t
 	}
 	h.Network().SetStreamHandler(func(s network.Stream) {

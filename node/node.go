@@ -134,7 +134,7 @@ func New(opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	handlers := trackHandlers(n.host)
+	handlers := trackHandlers(n.host, log)
 	n.closers = append(n.closers, func() error { return closeHost(n.host, handlers, log) })
 	if err := n.watchNetwork(ctx); err != nil {
 		return nil, err
