@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -24,8 +25,9 @@ const SyncProtocol protocol.ID = "/parley/sync/1.0.0"
 const (
 	// syncPage is how many messages one sync request returns at most.
 	syncPage = 500
-	// syncOverlap starts a sync this long before the newest message held,
-	// to catch messages that were in flight when the node went away.
+	// syncOverlap starts a sync this long before the newest message held
+	// (or the start of the group's last sync, if earlier), to catch
+	// messages that were in flight when the node went away.
 	syncOverlap = 2 * time.Minute
 	// syncTimeout bounds one sync exchange.
 	syncTimeout = 30 * time.Second
@@ -37,10 +39,15 @@ type syncState struct {
 	mu      sync.Mutex
 	pending map[string][]peer.ID // group → peers to ask, in order
 	running map[string]bool
+	synced  map[string]time.Time // group → start of its last sync that succeeded
 }
 
 func newSyncState() *syncState {
-	return &syncState{pending: make(map[string][]peer.ID), running: make(map[string]bool)}
+	return &syncState{
+		pending: make(map[string][]peer.ID),
+		running: make(map[string]bool),
+		synced:  make(map[string]time.Time),
+	}
 }
 
 // requestSync schedules a sync of group gid with from, or with every
@@ -114,13 +121,62 @@ func (s *Service) runSyncs(gid string) {
 		}
 		p := queue[0]
 		st.pending[gid] = queue[1:]
+		since := st.synced[gid]
 		st.mu.Unlock()
-		n, err := s.syncFrom(gid, p)
+		start := time.Now()
+		n, err := s.syncFrom(gid, p, since)
+		if err == nil {
+			st.mu.Lock()
+			st.synced[gid] = start
+			st.mu.Unlock()
+		}
 		if err != nil {
 			s.log.Debug("group sync", "group", gid, "peer", p, "err", err)
 		} else if n > 0 {
 			s.log.Info("group sync", "group", gid, "peer", p, "messages", n)
 		}
+	}
+}
+
+// healGroups syncs each active group with one connected member every
+// GroupSyncInterval, until the service closes.
+func (s *Service) healGroups() {
+	tick := time.NewTicker(s.cfg.GroupSyncInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-tick.C:
+			s.sweepGroups()
+		}
+	}
+}
+
+// sweepGroups schedules a sync of every active group with one of its
+// members that is connected, chosen at random so that over time a gap
+// that only some members can fill is filled.
+func (s *Service) sweepGroups() {
+	s.groups.mu.RLock()
+	picks := make(map[string]peer.ID)
+	for gid, v := range s.groups.groups {
+		if v.status != storage.GroupActive {
+			continue
+		}
+		var online []peer.ID
+		for _, m := range v.state.GetMembers() {
+			p := peer.ID(m.GetPeer())
+			if p != s.host.ID() && s.host.Network().Connectedness(p) == network.Connected {
+				online = append(online, p)
+			}
+		}
+		if len(online) > 0 {
+			picks[gid] = online[rand.IntN(len(online))]
+		}
+	}
+	s.groups.mu.RUnlock()
+	for gid, p := range picks {
+		s.requestSync(gid, p)
 	}
 }
 
@@ -139,26 +195,26 @@ func (s *Service) syncWithMember(p peer.ID) {
 	}
 }
 
-// syncFrom fetches what p has of the group after this node's newest
-// message, page by page, and returns how many messages were new.
-func (s *Service) syncFrom(gid string, p peer.ID) (int, error) {
+// syncFrom fetches what p has of the group from shortly before this
+// node's newest message, or before the start of the group's last
+// successful sync (lastSync) when that is earlier, page by page, and
+// returns how many messages were new.
+func (s *Service) syncFrom(gid string, p peer.ID, lastSync time.Time) (int, error) {
 	conv := GroupConversationID(gid)
-	var after time.Time
+	var newest time.Time
 	var afterID string
 	err := s.store.View(func(tx *storage.Tx) error {
 		m, err := tx.Newest(conv)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		after = m.SentAt.Add(-syncOverlap)
-		return nil
+		newest = m.SentAt
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
+	after := syncStart(newest, lastSync)
 	total := 0
 	for {
 		got, last, err := s.syncPage(gid, p, after, afterID)
@@ -171,6 +227,21 @@ func (s *Service) syncFrom(gid string, p peer.ID) (int, error) {
 		}
 		after, afterID = last.SentAt, last.ID
 	}
+}
+
+// syncStart is where a sync starts: syncOverlap before the newest message
+// held, or before the start of the last successful sync when that is
+// earlier (a message lost since then may be older than the newest one).
+// With no message held it is zero: everything.
+func syncStart(newest, lastSync time.Time) time.Time {
+	if newest.IsZero() {
+		return time.Time{}
+	}
+	after := newest.Add(-syncOverlap)
+	if !lastSync.IsZero() && lastSync.Add(-syncOverlap).Before(after) {
+		after = lastSync.Add(-syncOverlap)
+	}
+	return after
 }
 
 type syncCount struct{ messages, added int }

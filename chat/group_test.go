@@ -11,6 +11,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/parley-im/parley/chat/pb"
 	"github.com/parley-im/parley/storage"
 )
 
@@ -18,9 +19,15 @@ import (
 // friends of the owner, and makes a group that every member joined.
 func groupOf(t *testing.T, n int) (owner *testPeer, members []*testPeer, gid string) {
 	t.Helper()
+	return groupOfWith(t, n, nil)
+}
+
+// groupOfWith is groupOf with every peer's service config changed by tweak.
+func groupOfWith(t *testing.T, n int, tweak func(*Config)) (owner *testPeer, members []*testPeer, gid string) {
+	t.Helper()
 	all := make([]*testPeer, n+1)
 	for i := range all {
-		all[i] = newTestPeer(t)
+		all[i] = newTestPeerWith(t, tweak)
 	}
 	for i := range all {
 		for j := i + 1; j < len(all); j++ {
@@ -289,5 +296,66 @@ func TestMemberBackFromOfflineSyncsMissedMessages(t *testing.T) {
 	hist := c.groupHistory(gid)
 	if len(hist) != n {
 		t.Fatalf("c holds %d messages, want exactly %d", len(hist), n)
+	}
+}
+
+// A message that GossipSub lost on the way to members who stay connected
+// (here: stored by its author and never published) reaches them with the
+// periodic group sync.
+func TestConnectedMembersGetLostMessageByPeriodicSync(t *testing.T) {
+	owner, members, gid := groupOfWith(t, 2, func(c *Config) { c.GroupSyncInterval = 200 * time.Millisecond })
+	lost := storeUnpublished(t, owner, gid, "lost on the way")
+	for _, m := range members {
+		m.waitGroupMessages(gid, 1, 10*time.Second)
+		if hist := m.groupHistory(gid); len(hist) != 1 || hist[0].ID != lost.ID || hist[0].Sender != owner.id().String() {
+			t.Fatalf("%s holds %+v, want only the lost message from the owner", m.id(), hist)
+		}
+	}
+}
+
+// storeUnpublished has p write a signed group message into its own
+// history without publishing it, as if every copy was lost in transit.
+func storeUnpublished(t *testing.T, p *testPeer, gid, text string) storage.Message {
+	t.Helper()
+	v, ok := p.svc.groups.get(gid)
+	if !ok {
+		t.Fatalf("%s has no group %s", p.id(), gid)
+	}
+	key, err := p.svc.key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := newID()
+	idb, _ := idBytes(id)
+	gm := &pb.GroupMessage{
+		GroupId: v.state.GetGroupId(), Id: idb, Author: []byte(p.id()), Type: string(storage.TypeText),
+		Content: []byte(text), SentAt: time.Now().UnixNano(), Epoch: v.state.GetEpoch(),
+	}
+	sm, err := signMessage(key, gm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := p.svc.storeGroupMessage(gid, gm, sm, p.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestSyncStartsBeforeTheLastSync(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name             string
+		newest, lastSync time.Time
+		want             time.Time
+	}{
+		{"nothing held: everything", time.Time{}, now, time.Time{}},
+		{"never synced: before the newest", now, time.Time{}, now.Add(-syncOverlap)},
+		{"synced after the newest: before the newest", now, now.Add(time.Minute), now.Add(-syncOverlap)},
+		{"newer messages since the last sync: before the sync", now, now.Add(-10 * time.Minute), now.Add(-10*time.Minute - syncOverlap)},
+	} {
+		if got := syncStart(c.newest, c.lastSync); !got.Equal(c.want) {
+			t.Errorf("%s: syncStart = %v, want %v", c.name, got, c.want)
+		}
 	}
 }

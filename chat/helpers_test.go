@@ -31,15 +31,19 @@ type testPeer struct {
 	queue    *eventQueue
 	psCancel context.CancelFunc
 	stopped  chan struct{} // closed by stop: ends the queue's reader
+	tweak    func(*Config) // changes the service's config at each start
 }
 
-func newTestPeer(t *testing.T) *testPeer {
+func newTestPeer(t *testing.T) *testPeer { return newTestPeerWith(t, nil) }
+
+// newTestPeerWith starts a peer whose service config tweak changes.
+func newTestPeerWith(t *testing.T, tweak func(*Config)) *testPeer {
 	t.Helper()
 	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &testPeer{t: t, key: key, dir: t.TempDir()}
+	p := &testPeer{t: t, key: key, dir: t.TempDir(), tweak: tweak}
 	p.start()
 	t.Cleanup(p.stop)
 	return p
@@ -72,12 +76,16 @@ func (p *testPeer) start() {
 	p.host, p.store, p.feed = h, db, NewFeed(0)
 	p.stopped = make(chan struct{})
 	p.queue = drain(p.feed, p.stopped)
-	p.svc, err = New(Config{
+	cfg := Config{
 		Host: h, Store: db, Feed: p.feed, PubSub: ps,
 		RetryMin: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		AckTimeout: 5 * time.Second, DialTimeout: 5 * time.Second,
 		Logger: debugLogger(h.ID().ShortString()),
-	})
+	}
+	if p.tweak != nil {
+		p.tweak(&cfg)
+	}
+	p.svc, err = New(cfg)
 	if err != nil {
 		p.t.Fatal(err)
 	}

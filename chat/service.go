@@ -59,6 +59,11 @@ type Config struct {
 	// LookupTimeout bounds a DHT lookup of Whois (default 10s); when it
 	// runs out, the cache is served.
 	LookupTimeout time.Duration
+	// GroupSyncInterval is how often each group is synced with one
+	// connected member (default 10m), so that a frame lost in transit
+	// between members who stay connected arrives without waiting for a
+	// reconnect: GossipSub does not send it again.
+	GroupSyncInterval time.Duration
 	// CacheFor is how long a record fetched from the DHT is served from
 	// the cache before Whois asks the DHT again (default 1m). A record
 	// pushed live stays fresh until it expires.
@@ -83,6 +88,7 @@ func (c *Config) setDefaults() {
 	def(&c.ProfileRepublish, 12*time.Hour)
 	def(&c.LookupTimeout, 10*time.Second)
 	def(&c.CacheFor, time.Minute)
+	def(&c.GroupSyncInterval, 10*time.Minute)
 }
 
 // Service is the messenger of one node.
@@ -156,6 +162,9 @@ func New(cfg Config) (*Service, error) {
 	s.host.SetStreamHandler(SyncProtocol, s.handleSync)
 	s.wg.Go(func() { s.watchConnections(sub) })
 	s.wg.Go(s.resume)
+	if cfg.PubSub != nil {
+		s.wg.Go(s.healGroups)
+	}
 	s.startPublishing()
 	return s, nil
 }
