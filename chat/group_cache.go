@@ -27,6 +27,10 @@ type groupView struct {
 
 // groupCache holds a groupView per group.
 type groupCache struct {
+	// reload is held from the read of a group to the store of its view
+	// (refreshGroup, remove), so that a view read before a change can
+	// never replace one read after it.
+	reload sync.Mutex
 	mu     sync.RWMutex
 	groups map[string]*groupView
 }
@@ -41,6 +45,8 @@ func (c *groupCache) get(id string) (*groupView, bool) {
 }
 
 func (c *groupCache) remove(id string) {
+	c.reload.Lock()
+	defer c.reload.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.groups, id)
@@ -101,6 +107,8 @@ func (v *groupView) addEpochMembers(st *pb.GroupState) {
 
 // refresh reloads a group's view after a committed change.
 func (s *Service) refreshGroup(id string) {
+	s.groups.reload.Lock()
+	defer s.groups.reload.Unlock()
 	var v *groupView
 	err := s.store.View(func(tx *storage.Tx) (err error) { v, err = loadGroupView(tx, id); return })
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
