@@ -26,7 +26,7 @@ const (
 	// syncPage is how many messages one sync request returns at most.
 	syncPage = 500
 	// syncOverlap starts a sync this long before the newest message held
-	// (or the start of the group's last sync, if earlier), to catch
+	// (or before the last sync with the same member, if earlier), to catch
 	// messages that were in flight when the node went away.
 	syncOverlap = 2 * time.Minute
 	// syncTimeout bounds one sync exchange.
@@ -39,14 +39,23 @@ type syncState struct {
 	mu      sync.Mutex
 	pending map[string][]peer.ID // group → peers to ask, in order
 	running map[string]bool
-	synced  map[string]time.Time // group → start of its last sync that succeeded
+	// synced is when the last successful sync of a group with a member
+	// started. It is kept per member: a member that lacks a message too
+	// must not move the window past it for the others.
+	synced map[syncWith]time.Time
+}
+
+// syncWith names a group and a member to sync it with.
+type syncWith struct {
+	group string
+	peer  peer.ID
 }
 
 func newSyncState() *syncState {
 	return &syncState{
 		pending: make(map[string][]peer.ID),
 		running: make(map[string]bool),
-		synced:  make(map[string]time.Time),
+		synced:  make(map[syncWith]time.Time),
 	}
 }
 
@@ -121,13 +130,14 @@ func (s *Service) runSyncs(gid string) {
 		}
 		p := queue[0]
 		st.pending[gid] = queue[1:]
-		since := st.synced[gid]
+		with := syncWith{gid, p}
+		since := st.synced[with]
 		st.mu.Unlock()
 		start := time.Now()
 		n, err := s.syncFrom(gid, p, since)
 		if err == nil {
 			st.mu.Lock()
-			st.synced[gid] = start
+			st.synced[with] = start
 			st.mu.Unlock()
 		}
 		if err != nil {
@@ -154,15 +164,21 @@ func (s *Service) healGroups() {
 }
 
 // sweepGroups schedules a sync of every active group with one of its
-// members that is connected, chosen at random so that over time a gap
-// that only some members can fill is filled.
+// members that is connected, chosen at random; each sync starts from
+// before the last one with that member, so a gap that only some members
+// can fill is filled once one of them is picked.
 func (s *Service) sweepGroups() {
 	s.groups.mu.RLock()
-	picks := make(map[string]peer.ID)
-	for gid, v := range s.groups.groups {
-		if v.status != storage.GroupActive {
-			continue
+	var views []*groupView // views are replaced, never changed in place
+	for _, v := range s.groups.groups {
+		if v.status == storage.GroupActive {
+			views = append(views, v)
 		}
+	}
+	s.groups.mu.RUnlock()
+	picks := make(map[string]peer.ID)
+	for _, v := range views {
+		gid := v.id
 		var online []peer.ID
 		for _, m := range v.state.GetMembers() {
 			p := peer.ID(m.GetPeer())
@@ -174,7 +190,6 @@ func (s *Service) sweepGroups() {
 			picks[gid] = online[rand.IntN(len(online))]
 		}
 	}
-	s.groups.mu.RUnlock()
 	for gid, p := range picks {
 		s.requestSync(gid, p)
 	}
@@ -195,10 +210,10 @@ func (s *Service) syncWithMember(p peer.ID) {
 	}
 }
 
-// syncFrom fetches what p has of the group from shortly before this
-// node's newest message, or before the start of the group's last
-// successful sync (lastSync) when that is earlier, page by page, and
-// returns how many messages were new.
+// syncFrom fetches what p has of the group from where syncStart says
+// (lastSync: when the last successful sync with p started; zero if none
+// since this service started), page by page, and returns how many
+// messages were new.
 func (s *Service) syncFrom(gid string, p peer.ID, lastSync time.Time) (int, error) {
 	conv := GroupConversationID(gid)
 	var newest time.Time
@@ -214,7 +229,7 @@ func (s *Service) syncFrom(gid string, p peer.ID, lastSync time.Time) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	after := syncStart(newest, lastSync)
+	after := syncStart(newest, lastSync, s.cfg.GroupSyncInterval)
 	total := 0
 	for {
 		got, last, err := s.syncPage(gid, p, after, afterID)
@@ -230,18 +245,23 @@ func (s *Service) syncFrom(gid string, p peer.ID, lastSync time.Time) (int, erro
 }
 
 // syncStart is where a sync starts: syncOverlap before the newest message
-// held, or before the start of the last successful sync when that is
-// earlier (a message lost since then may be older than the newest one).
-// With no message held it is zero: everything.
-func syncStart(newest, lastSync time.Time) time.Time {
+// held, or before the last successful sync with the same member when that
+// is earlier (a message lost since then may be older than the newest
+// one). With no sync with that member yet, the last one is taken to be
+// lookback before the newest message. With no message held it is zero:
+// everything.
+func syncStart(newest, lastSync time.Time, lookback time.Duration) time.Time {
 	if newest.IsZero() {
 		return time.Time{}
 	}
-	after := newest.Add(-syncOverlap)
-	if !lastSync.IsZero() && lastSync.Add(-syncOverlap).Before(after) {
-		after = lastSync.Add(-syncOverlap)
+	if lastSync.IsZero() {
+		lastSync = newest.Add(-lookback)
 	}
-	return after
+	from := newest
+	if lastSync.Before(from) {
+		from = lastSync
+	}
+	return from.Add(-syncOverlap)
 }
 
 type syncCount struct{ messages, added int }
@@ -339,8 +359,10 @@ func (s *Service) syncedMessage(gid string, sm *pb.SignedMessage) (storage.Messa
 	}); err != nil {
 		return storage.Message{}, false, err
 	}
-	if _, err := s.storeGroupMessage(gid, m, sm, author); err != nil {
-		return storage.Message{}, false, err
+	if !before {
+		if _, err := s.storeGroupMessage(gid, m, sm, author); err != nil {
+			return storage.Message{}, false, err
+		}
 	}
 	stored := storage.Message{ID: id, SentAt: time.Unix(0, m.GetSentAt()).UTC()}
 	return stored, !before, nil

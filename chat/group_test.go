@@ -344,17 +344,18 @@ func storeUnpublished(t *testing.T, p *testPeer, gid, text string) storage.Messa
 
 func TestSyncStartsBeforeTheLastSync(t *testing.T) {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	const lookback = 10 * time.Minute
 	for _, c := range []struct {
 		name             string
 		newest, lastSync time.Time
 		want             time.Time
 	}{
 		{"nothing held: everything", time.Time{}, now, time.Time{}},
-		{"never synced: before the newest", now, time.Time{}, now.Add(-syncOverlap)},
+		{"no sync with that member yet: a lookback before the newest", now, time.Time{}, now.Add(-lookback - syncOverlap)},
 		{"synced after the newest: before the newest", now, now.Add(time.Minute), now.Add(-syncOverlap)},
-		{"newer messages since the last sync: before the sync", now, now.Add(-10 * time.Minute), now.Add(-10*time.Minute - syncOverlap)},
+		{"newer messages since the last sync: before the sync", now, now.Add(-30 * time.Minute), now.Add(-30*time.Minute - syncOverlap)},
 	} {
-		if got := syncStart(c.newest, c.lastSync); !got.Equal(c.want) {
+		if got := syncStart(c.newest, c.lastSync, lookback); !got.Equal(c.want) {
 			t.Errorf("%s: syncStart = %v, want %v", c.name, got, c.want)
 		}
 	}
