@@ -77,9 +77,13 @@ func TestConnectPeersDisconnect(t *testing.T) {
 	if _, ok := findPeer(a.Peers(), b.Host().ID()); ok {
 		t.Errorf("A still lists B after disconnect: %+v", a.Peers())
 	}
-	if _, ok := findPeer(b.Peers(), a.Host().ID()); ok {
-		t.Errorf("B still lists A after disconnect: %+v", b.Peers())
-	}
+	// B is not held off from A: a redial of B's (its DHT, say) can open a
+	// connection on B's side before A's gater refuses it, so B may list A
+	// for a moment; it must drop A again.
+	pollUntil(t, 10*time.Second, func() bool {
+		_, ok := findPeer(b.Peers(), a.Host().ID())
+		return !ok
+	})
 	if err := a.Disconnect(b.Host().ID().String()); !errors.Is(err, node.ErrNotConnected) {
 		t.Errorf("second disconnect: %v, want ErrNotConnected", err)
 	}
