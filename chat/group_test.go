@@ -174,6 +174,10 @@ func TestOutsiderSeesOnlyCiphertextAndCannotPost(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOutsider(t, topic, 3)
+	// The owner sends its own messages to every topic peer it knows of;
+	// until it has heard of the outsider's subscription, the outsider is
+	// in no one's mesh and would get nothing.
+	waitTopicPeer(t, owner, gid, e.ID())
 
 	const secret = "the crag is at the old quarry"
 	if _, err := owner.svc.SendGroup(gid, secret); err != nil {
@@ -212,6 +216,25 @@ func TestOutsiderSeesOnlyCiphertextAndCannotPost(t *testing.T) {
 		if n := len(p.groupHistory(gid)); n != 2 {
 			t.Fatalf("%s holds %d messages, want 2", p.id(), n)
 		}
+	}
+}
+
+// waitTopicPeer waits until p sees other on the group's topic (see
+// waitMesh for why this polls).
+func waitTopicPeer(t *testing.T, p *testPeer, gid string, other peer.ID) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.svc.topics.mu.Lock()
+		gt := p.svc.topics.joined[gid]
+		p.svc.topics.mu.Unlock()
+		if gt != nil && slices.Contains(gt.topic.ListPeers(), other) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never saw %s on the group's topic", p.id(), other)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
