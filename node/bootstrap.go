@@ -261,8 +261,10 @@ func (s *bootstrapSet) keep(ctx context.Context, bp *bootstrapPeer) {
 				}
 				continue
 			}
-			s.log.Info("connected to bootstrap peer", "peer", bp.id)
 		}
+		// Also when another part of the node (the DHT's own bootstrap)
+		// connected first.
+		s.log.Info("connected to bootstrap peer", "peer", bp.id)
 		s.update(bp, func(bp *bootstrapPeer) {
 			bp.connected, bp.failures, bp.lastErr, bp.nextRetry = true, 0, "", time.Time{}
 		})

@@ -97,7 +97,7 @@ func TestDisconnectHoldsBootstrapPeer(t *testing.T) {
 		case r := <-logs:
 			connected = r.Message == "connected to bootstrap peer"
 		case <-deadline:
-			t.Fatal("timed out waiting for the bootstrap connection")
+			t.Fatalf("timed out waiting for the bootstrap connection; bootstrap status %+v", a.BootstrapPeers())
 		}
 	}
 	sub := a.Feed().Subscribe(0)
