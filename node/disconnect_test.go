@@ -106,6 +106,10 @@ func TestDisconnectHoldsBootstrapPeer(t *testing.T) {
 	if err := a.Disconnect(bID.String()); err != nil {
 		t.Fatal(err)
 	}
+	// The feed may still hand over the connection's own peer_connected,
+	// which came before its peer_disconnected: a redial is a
+	// peer_connected after that.
+	waitPeerEvent(t, sub, chat.EventPeerDisconnected, bID)
 	for held := false; !held; {
 		select {
 		case r := <-logs:

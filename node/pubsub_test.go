@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,6 +51,17 @@ func TestOwnMessageReachesTopicPeerBeforeMeshForms(t *testing.T) {
 		}
 		if ev.Type == pubsub.PeerJoin && ev.Peer == b.Host().ID() {
 			break
+		}
+	}
+	// PeerJoin tells that A knows B's subscription, not that A can send
+	// to B yet: ListPeers counts only peers with a send queue. Nothing
+	// announces that, so this polls; the mesh forms only at the next
+	// heartbeat, up to a second away.
+	for !slices.Contains(ta.ListPeers(), b.Host().ID()) {
+		select {
+		case <-ctx.Done():
+			t.Fatal("A knows B's subscription but never gets a send queue to B")
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 	if err := ta.Publish(ctx, []byte("first")); err != nil {
