@@ -206,20 +206,11 @@ func TestInboundFriendAddressesAreRemembered(t *testing.T) {
 	connect(t, a, b)
 
 	want := a.host.Addrs()[0].String()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	pollUntil(t, "B remembers A's listen address "+want, func() bool {
 		c, err := b.svc.Contact(a.id())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if slices.Contains(c.Addrs, want) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("B remembers %v for A after 10 s, want %s among them", c.Addrs, want)
-		}
-		<-tick.C
-	}
+		return slices.Contains(c.Addrs, want)
+	})
 }

@@ -232,17 +232,7 @@ func (s *Service) SendGroup(group, content string) (storage.Message, error) {
 	if err != nil {
 		return storage.Message{}, err
 	}
-	key, err := s.key()
-	if err != nil {
-		return storage.Message{}, err
-	}
-	id := newID()
-	idb, _ := idBytes(id)
-	gm := &pb.GroupMessage{
-		GroupId: v.state.GetGroupId(), Id: idb, Author: []byte(s.host.ID()), Type: string(storage.TypeText),
-		Content: []byte(content), SentAt: time.Now().UnixNano(), Epoch: v.state.GetEpoch(),
-	}
-	sm, err := signMessage(key, gm)
+	gm, sm, err := s.newGroupMessage(v, content)
 	if err != nil {
 		return storage.Message{}, err
 	}
@@ -264,6 +254,25 @@ func (s *Service) SendGroup(group, content string) (storage.Message, error) {
 	}
 	r := <-stored
 	return r.m, r.err
+}
+
+// newGroupMessage makes a text message of this node for the group of v,
+// in its current epoch, and signs it.
+func (s *Service) newGroupMessage(v *groupView, content string) (*pb.GroupMessage, *pb.SignedMessage, error) {
+	key, err := s.key()
+	if err != nil {
+		return nil, nil, err
+	}
+	idb, _ := idBytes(newID())
+	gm := &pb.GroupMessage{
+		GroupId: v.state.GetGroupId(), Id: idb, Author: []byte(s.host.ID()), Type: string(storage.TypeText),
+		Content: []byte(content), SentAt: time.Now().UnixNano(), Epoch: v.state.GetEpoch(),
+	}
+	sm, err := signMessage(key, gm)
+	if err != nil {
+		return nil, nil, err
+	}
+	return gm, sm, nil
 }
 
 // sendableGroup resolves a group this node may write to. A group named by

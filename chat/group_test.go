@@ -11,7 +11,6 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/parley-im/parley/chat/pb"
 	"github.com/parley-im/parley/storage"
 )
 
@@ -62,25 +61,25 @@ func groupAction(gid, action string) func(Event) bool {
 }
 
 // waitMesh waits until every peer sees every other on the group topic, so
-// that a publish reaches all of them. GossipSub has no event for this;
-// the ticker polls ListPeers with a deadline.
+// that a publish reaches all of them.
 func waitMesh(t *testing.T, gid string, peers []*testPeer) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
 	for _, p := range peers {
-		for {
-			p.svc.topics.mu.Lock()
-			gt := p.svc.topics.joined[gid]
-			p.svc.topics.mu.Unlock()
-			if gt != nil && len(gt.topic.ListPeers()) >= len(peers)-1 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s does not see the group's peers", p.id())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		pollUntil(t, fmt.Sprintf("%s sees the group's peers", p.id()), func() bool {
+			return len(p.topicPeers(gid)) >= len(peers)-1
+		})
 	}
+}
+
+// topicPeers lists the peers p sees on the group's topic.
+func (p *testPeer) topicPeers(gid string) []peer.ID {
+	p.svc.topics.mu.Lock()
+	gt := p.svc.topics.joined[gid]
+	p.svc.topics.mu.Unlock()
+	if gt == nil {
+		return nil
+	}
+	return gt.topic.ListPeers()
 }
 
 // groupHistory returns a member's messages of a group, oldest first.
@@ -173,11 +172,13 @@ func TestOutsiderSeesOnlyCiphertextAndCannotPost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitOutsider(t, topic, 3)
+	pollUntil(t, "the outsider sees the group's peers", func() bool { return len(topic.ListPeers()) >= 3 })
 	// The owner sends its own messages to every topic peer it knows of;
 	// until it has heard of the outsider's subscription, the outsider is
 	// in no one's mesh and would get nothing.
-	waitTopicPeer(t, owner, gid, e.ID())
+	pollUntil(t, "the owner sees the outsider on the topic", func() bool {
+		return slices.Contains(owner.topicPeers(gid), e.ID())
+	})
 
 	const secret = "the crag is at the old quarry"
 	if _, err := owner.svc.SendGroup(gid, secret); err != nil {
@@ -216,38 +217,6 @@ func TestOutsiderSeesOnlyCiphertextAndCannotPost(t *testing.T) {
 		if n := len(p.groupHistory(gid)); n != 2 {
 			t.Fatalf("%s holds %d messages, want 2", p.id(), n)
 		}
-	}
-}
-
-// waitTopicPeer waits until p sees other on the group's topic (see
-// waitMesh for why this polls).
-func waitTopicPeer(t *testing.T, p *testPeer, gid string, other peer.ID) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		p.svc.topics.mu.Lock()
-		gt := p.svc.topics.joined[gid]
-		p.svc.topics.mu.Unlock()
-		if gt != nil && slices.Contains(gt.topic.ListPeers(), other) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never saw %s on the group's topic", p.id(), other)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// waitOutsider waits until the outsider's topic sees n peers (see
-// waitMesh for why this polls).
-func waitOutsider(t *testing.T, topic *pubsub.Topic, n int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(topic.ListPeers()) < n {
-		if time.Now().After(deadline) {
-			t.Fatal("outsider never saw the group's peers")
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -344,17 +313,7 @@ func storeUnpublished(t *testing.T, p *testPeer, gid, text string) storage.Messa
 	if !ok {
 		t.Fatalf("%s has no group %s", p.id(), gid)
 	}
-	key, err := p.svc.key()
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := newID()
-	idb, _ := idBytes(id)
-	gm := &pb.GroupMessage{
-		GroupId: v.state.GetGroupId(), Id: idb, Author: []byte(p.id()), Type: string(storage.TypeText),
-		Content: []byte(text), SentAt: time.Now().UnixNano(), Epoch: v.state.GetEpoch(),
-	}
-	sm, err := signMessage(key, gm)
+	gm, sm, err := p.svc.newGroupMessage(v, text)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -227,6 +227,24 @@ func (p *testPeer) history(other peer.ID) []storage.Message {
 	return all
 }
 
+// pollUntil checks cond every 10 ms until it holds, failing the test
+// after 10 s with what was awaited. It is for state that no event
+// announces (GossipSub's view of topic peers, say).
+func pollUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatalf("not within 10 s: %s", what)
+		}
+	}
+}
+
 // debugLogger is nil (the service discards its log) unless
 // PARLEY_TEST_LOG is set; then each service logs at debug level to stderr,
 // tagged with its peer, which is how a failing delivery test is read.
