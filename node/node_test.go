@@ -139,15 +139,12 @@ func TestConnectDisconnectBadInput(t *testing.T) {
 func TestSecondNodeOnSameHomeFails(t *testing.T) {
 	t.Parallel()
 	home := initHome(t, node.ProfileLocal)
+	first := startUnmanaged(t, home)
+	t.Cleanup(func() { first.Close() })
 	cfg, err := node.LoadConfig(home.ConfigPath())
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := node.New(node.Options{Home: home, Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { first.Close() })
 
 	start := time.Now()
 	second, err := node.New(node.Options{Home: home, Config: cfg})

@@ -8,6 +8,7 @@ import (
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 
+	"github.com/parley-im/parley/node"
 	"github.com/parley-im/parley/node/nodetest"
 )
 
@@ -19,51 +20,18 @@ import (
 func TestOwnMessageReachesTopicPeerBeforeMeshForms(t *testing.T) {
 	a, b := nodetest.New(t), nodetest.New(t)
 	const topic = "/parley-test/before-mesh"
-	ta, err := a.PubSub().Join(topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	joins, err := ta.EventHandler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer joins.Cancel()
-	if _, err := ta.Subscribe(); err != nil {
-		t.Fatal(err)
-	}
-	tb, err := b.PubSub().Join(topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := tb.Subscribe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Cancel()
+	ta, _ := subscribe(t, a, topic)
+	_, sub := subscribe(t, b, topic)
 
 	nodetest.Connect(t, a, b)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		ev, err := joins.NextPeerEvent(ctx)
-		if err != nil {
-			t.Fatalf("A never saw B on the topic: %v", err)
-		}
-		if ev.Type == pubsub.PeerJoin && ev.Peer == b.Host().ID() {
-			break
-		}
-	}
-	// PeerJoin tells that A knows B's subscription, not that A can send
-	// to B yet: ListPeers counts only peers with a send queue. Nothing
+	// Wait until A can send to B: ListPeers counts only peers whose
+	// subscription A knows and to which it has a send queue. Nothing
 	// announces that, so this polls; the mesh forms only at the next
 	// heartbeat, up to a second away.
-	for !slices.Contains(ta.ListPeers(), b.Host().ID()) {
-		select {
-		case <-ctx.Done():
-			t.Fatal("A knows B's subscription but never gets a send queue to B")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	pollUntil(t, 10*time.Second, func() bool { return slices.Contains(ta.ListPeers(), b.Host().ID()) })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	if err := ta.Publish(ctx, []byte("first")); err != nil {
 		t.Fatal(err)
 	}
@@ -74,4 +42,19 @@ func TestOwnMessageReachesTopicPeerBeforeMeshForms(t *testing.T) {
 	if string(msg.GetData()) != "first" || msg.GetFrom() != a.Host().ID() {
 		t.Fatalf("B got %q from %s, want A's message", msg.GetData(), msg.GetFrom())
 	}
+}
+
+// subscribe joins n to topic and subscribes to it until the test ends.
+func subscribe(t *testing.T, n *node.Node, topic string) (*pubsub.Topic, *pubsub.Subscription) {
+	t.Helper()
+	tp, err := n.PubSub().Join(topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := tp.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sub.Cancel)
+	return tp, sub
 }
