@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -111,7 +112,14 @@ func editBootstrapConfig(path string, edit func(cur []string) ([]string, error))
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	cfg, err := ParseConfig(data, path)
+	recorded, err := Home{Dir: filepath.Dir(path)}.RecordedProfile()
+	if err != nil {
+		return nil, err
+	}
+	if recorded == "" {
+		recorded = ProfileDefault // as the file was before homes kept a record
+	}
+	cfg, err := parseConfig(data, path, recorded)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +145,7 @@ func editBootstrapConfig(path string, edit func(cur []string) ([]string, error))
 	if err := toml.NewEncoder(&buf).Encode(raw); err != nil {
 		return nil, fmt.Errorf("encode config: %w", err)
 	}
-	if _, err := ParseConfig(buf.Bytes(), path); err != nil {
+	if _, err := parseConfig(buf.Bytes(), path, recorded); err != nil {
 		return nil, fmt.Errorf("config after edit: %w", err)
 	}
 	if err := writeFileAtomic(path, buf.Bytes(), 0o600); err != nil {

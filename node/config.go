@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -199,18 +200,33 @@ func ProfileConfig(profile string) (Config, error) {
 	return c, nil
 }
 
-// LoadConfig reads the config file at path over the defaults of the profile
-// it names. An unknown key or a bad value is an error that names it.
+// LoadConfig reads the config file at path over the defaults of its
+// profile: the one the file names, else the one its home (path's
+// directory) was made with, so that an emptied config.toml never turns a
+// local node into a default one. A file naming no profile in a home with
+// no record of one is an error that says what to add. An unknown key or a
+// bad value is an error that names it.
 func LoadConfig(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
-	return ParseConfig(data, path)
+	recorded, err := Home{Dir: filepath.Dir(path)}.RecordedProfile()
+	if err != nil {
+		return Config{}, err
+	}
+	return parseConfig(data, path, recorded)
 }
 
-// ParseConfig is LoadConfig on bytes; name is used in messages.
+// ParseConfig is LoadConfig on bytes without a home: a file that names no
+// profile gets the default profile. name is used in messages.
 func ParseConfig(data []byte, name string) (Config, error) {
+	return parseConfig(data, name, ProfileDefault)
+}
+
+// parseConfig parses data over the defaults of the profile it names, or of
+// fallback when it names none; with no fallback either, that is an error.
+func parseConfig(data []byte, name, fallback string) (Config, error) {
 	var head struct {
 		Profile string `toml:"profile"`
 	}
@@ -218,7 +234,10 @@ func ParseConfig(data []byte, name string) (Config, error) {
 		return Config{}, fmt.Errorf("%w: %s: %v", ErrBadConfig, name, err)
 	}
 	if head.Profile == "" {
-		head.Profile = ProfileDefault
+		head.Profile = fallback
+	}
+	if head.Profile == "" {
+		return Config{}, fmt.Errorf("%w: %s names no profile and its home has no record of one: add profile = %q, %q or %q", ErrBadConfig, name, ProfileLocal, ProfileDefault, ProfileServer)
 	}
 	c, err := ProfileConfig(head.Profile)
 	if err != nil {

@@ -46,6 +46,10 @@ func (h Home) APIPath() string { return filepath.Join(h.Dir, "api") }
 // TokenPath is the file holding the API bearer token.
 func (h Home) TokenPath() string { return filepath.Join(h.Dir, "api.token") }
 
+// ProfilePath is the file recording the profile the home was made with,
+// so that a config.toml without a profile key keeps that profile.
+func (h Home) ProfilePath() string { return filepath.Join(h.Dir, "profile") }
+
 // LockPath is the file a running daemon holds locked.
 func (h Home) LockPath() string { return filepath.Join(h.Dir, "daemon.lock") }
 
@@ -55,6 +59,44 @@ func (h Home) Ensure() error {
 		return fmt.Errorf("create home %s: %w", h.Dir, err)
 	}
 	return nil
+}
+
+// RecordedProfile returns the profile the home was made with, or "" when
+// the home has no record of one (made before homes kept it).
+func (h Home) RecordedProfile() (string, error) {
+	b, err := os.ReadFile(h.ProfilePath())
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read profile record: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// RecordProfile records the home's profile unless it has a record already:
+// the first profile sticks.
+func (h Home) RecordProfile(profile string) error {
+	cur, err := h.RecordedProfile()
+	if err != nil || cur != "" {
+		return err
+	}
+	if err := writeFileAtomic(h.ProfilePath(), []byte(profile+"\n"), 0o600); err != nil {
+		return fmt.Errorf("record profile: %w", err)
+	}
+	return nil
+}
+
+// hasDatabase reports whether the home holds a database with anything in it.
+func (h Home) hasDatabase() (bool, error) {
+	entries, err := os.ReadDir(h.DBPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("database %s: %w", h.DBPath(), err)
+	}
+	return len(entries) > 0, nil
 }
 
 // Lock is an exclusive hold on a home directory, released by Unlock or when

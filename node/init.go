@@ -21,12 +21,21 @@ type InitResult struct {
 	CreatedKey    bool   `json:"created_key"`
 }
 
+// ErrKeyMissing means a home holds a database but no identity key: a new
+// key would make its contacts and history belong to another peer ID.
+var ErrKeyMissing = errors.New("identity key missing")
+
 // Init prepares a home: the directory, config.toml for the profile (kept
-// if it exists), the identity key (kept if it exists) and the API token.
-// It is idempotent, so `parley daemon` runs it on every start.
+// if it exists), the record of the home's profile, the identity key (kept
+// if it exists) and the API token. It is idempotent, so `parley daemon`
+// runs it on every start. It refuses (ErrKeyMissing) to make a new key in
+// a home whose database belongs to a key that is gone.
 func Init(home Home, profile string, passphrase []byte) (InitResult, error) {
 	res := InitResult{Home: home.Dir, Profile: profile}
 	if err := home.Ensure(); err != nil {
+		return res, err
+	}
+	if err := home.CheckKeyForDatabase(); err != nil {
 		return res, err
 	}
 	if _, err := os.Stat(home.ConfigPath()); errors.Is(err, os.ErrNotExist) {
@@ -47,6 +56,9 @@ func Init(home Home, profile string, passphrase []byte) (InitResult, error) {
 		}
 		res.Profile = cfg.Profile
 	}
+	if err := home.RecordProfile(res.Profile); err != nil {
+		return res, err
+	}
 	key, created, err := identity.LoadOrCreate(home.KeyPath(), passphrase)
 	if err != nil {
 		return res, fmt.Errorf("identity: %w", err)
@@ -61,6 +73,21 @@ func Init(home Home, profile string, passphrase []byte) (InitResult, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// CheckKeyForDatabase fails with ErrKeyMissing, saying what to do, when
+// the home has a database but no identity key.
+func (h Home) CheckKeyForDatabase() error {
+	if _, err := os.Lstat(h.KeyPath()); !errors.Is(err, os.ErrNotExist) {
+		return nil // there, or unreadable: identity.Load says which
+	}
+	hasDB, err := h.hasDatabase()
+	if err != nil || !hasDB {
+		return err
+	}
+	return fmt.Errorf("%w: %s has no identity.key, but its database %s holds the contacts and history of the identity that key was; "+
+		"put that identity.key back from a backup, or to start over as a new identity move %s away first",
+		ErrKeyMissing, h.Dir, h.DBPath(), h.DBPath())
 }
 
 func peerIDOf(key crypto.PrivKey) (string, error) {

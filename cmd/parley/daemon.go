@@ -63,6 +63,9 @@ func (c *cli) runDaemon(cmd *cobra.Command, args daemonArgs) error {
 	if err != nil {
 		return err
 	}
+	if err := home.CheckKeyForDatabase(); err != nil {
+		return err
+	}
 	if !initialized {
 		res, err := node.Init(home, args.profile, passphrase)
 		if err != nil {
@@ -76,6 +79,9 @@ func (c *cli) runDaemon(cmd *cobra.Command, args daemonArgs) error {
 	}
 	if cmd.Flags().Changed("profile") && initialized && args.profile != cfg.Profile {
 		return fmt.Errorf("%s uses profile %q; --profile only applies to a new home (edit %s to change it)", home.Dir, cfg.Profile, home.ConfigPath())
+	}
+	if err := home.RecordProfile(cfg.Profile); err != nil {
+		return err
 	}
 	applyDaemonFlags(&cfg, args)
 	if err := cfg.Validate(); err != nil {

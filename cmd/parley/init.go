@@ -16,7 +16,10 @@ func (c *cli) initCommand() *cobra.Command {
 		Short: "Create a home: config, identity key and API token",
 		Long: `Create the node's home: config.toml for the profile, a new identity key
 (encrypted when PARLEY_PASSPHRASE or --passphrase-file gives a passphrase)
-and the API token. An existing config or key is kept, never replaced.
+and the API token. An existing config or key is kept, never replaced: on
+an initialized home, a --profile that differs from the home's is an error
+that says what was kept. A home whose database outlived its identity.key
+is refused, since a new key would take over the old contacts and history.
 
 Examples:
   parley init
@@ -34,6 +37,9 @@ Examples:
 			res, err := node.Init(home, profile, passphrase)
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("profile") && res.Profile != profile {
+				return fmt.Errorf("%s was already initialized with profile %q; kept it and its config and key (--profile only applies to a new home; edit %s to change it)", res.Home, res.Profile, home.ConfigPath())
 			}
 			if nickname != "" {
 				if err := node.SetInitialNickname(home, nickname); err != nil {
