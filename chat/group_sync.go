@@ -266,28 +266,38 @@ func syncStart(newest, lastSync time.Time, lookback time.Duration) time.Time {
 
 type syncCount struct{ messages, added int }
 
-// syncPage runs one request/response exchange.
+// syncPage runs one request/response exchange. The stream is closed when
+// the exchange succeeded and reset only when it failed.
 func (s *Service) syncPage(gid string, p peer.ID, after time.Time, afterID string) (syncCount, storage.Message, error) {
-	var count syncCount
-	var last storage.Message
 	v, ok := s.groups.get(gid)
 	if !ok {
-		return count, last, fmt.Errorf("%w: group %s", ErrNotFound, gid)
+		return syncCount{}, storage.Message{}, fmt.Errorf("%w: group %s", ErrNotFound, gid)
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, syncTimeout)
 	defer cancel()
 	st, err := s.host.NewStream(ctx, p, SyncProtocol)
 	if err != nil {
-		return count, last, fmt.Errorf("open sync stream: %w", err)
-	}
-	defer st.Reset() // after a clean Close this is a no-op
-	if err := st.SetDeadline(time.Now().Add(syncTimeout)); err != nil {
-		return count, last, err
+		return syncCount{}, storage.Message{}, fmt.Errorf("open sync stream: %w", err)
 	}
 	req := &pb.SyncRequest{GroupId: v.state.GetGroupId(), StateVersion: v.state.GetVersion(), Limit: syncPage}
 	if !after.IsZero() {
 		req.AfterSentAt = after.UnixNano()
 		req.AfterId, _ = idBytes(afterID)
+	}
+	count, last, err := s.exchangeSync(st, gid, p, req)
+	if err != nil {
+		st.Reset()
+		return count, last, err
+	}
+	return count, last, st.Close()
+}
+
+// exchangeSync sends req on st and applies the answer up to its done item.
+func (s *Service) exchangeSync(st network.Stream, gid string, p peer.ID, req *pb.SyncRequest) (syncCount, storage.Message, error) {
+	var count syncCount
+	var last storage.Message
+	if err := st.SetDeadline(time.Now().Add(syncTimeout)); err != nil {
+		return count, last, err
 	}
 	fw := newFrameWriter(st)
 	if err := fw.Write(req); err != nil {
@@ -328,7 +338,7 @@ func (s *Service) syncPage(gid string, p peer.ID, after time.Time, afterID strin
 			}
 		}
 		if item.GetDone() {
-			return count, last, st.Close()
+			return count, last, nil
 		}
 	}
 }
@@ -376,9 +386,9 @@ func (s *Service) handleSync(st network.Stream) {
 		return
 	}
 	defer s.wg.Done()
-	defer st.Reset() // after a clean Close this is a no-op
 	remote := st.Conn().RemotePeer()
 	if err := st.SetDeadline(time.Now().Add(syncTimeout)); err != nil {
+		st.Reset()
 		return
 	}
 	req := new(pb.SyncRequest)
@@ -386,6 +396,18 @@ func (s *Service) handleSync(st network.Stream) {
 		s.refuse(st, remote, err)
 		return
 	}
+	// Close on success and Reset only on error: on QUIC a Reset after
+	// Close discards the answer before the asker has read it.
+	if err := s.writeSyncAnswer(st, remote, req); err != nil {
+		s.log.Debug("group sync: answer", "peer", remote, "err", err)
+		st.Reset()
+		return
+	}
+	st.Close()
+}
+
+// writeSyncAnswer writes the answer to req, ending with a done item.
+func (s *Service) writeSyncAnswer(st network.Stream, remote peer.ID, req *pb.SyncRequest) error {
 	fw := newFrameWriter(st)
 	items, err := s.syncItems(remote, req)
 	if err != nil {
@@ -394,13 +416,10 @@ func (s *Service) handleSync(st network.Stream) {
 	items = append(items, &pb.SyncItem{Done: true})
 	for _, it := range items {
 		if err := fw.Write(it); err != nil {
-			return
+			return err
 		}
 	}
-	if err := fw.Flush(); err != nil {
-		return
-	}
-	st.Close()
+	return fw.Flush()
 }
 
 // syncItems gathers the answer to a sync request.
