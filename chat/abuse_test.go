@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -17,18 +16,6 @@ import (
 func isReset(err error) bool {
 	var se *network.StreamError
 	return errors.As(err, &se) || errors.Is(err, network.ErrReset)
-}
-
-// rawHost is a plain libp2p host that speaks the DM protocol by hand, as
-// a broken or hostile client would.
-func rawHost(t *testing.T) host.Host {
-	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
 }
 
 // sendRaw opens a DM stream to target, writes data, and reports whether
@@ -57,9 +44,11 @@ func sendRaw(t *testing.T, h host.Host, target *testPeer, data []byte) error {
 	}
 }
 
-func TestAbusivePeerIsCutOff(t *testing.T) {
-	b := newTestPeer(t)
-	h := rawHost(t)
+func TestAbusivePeerIsCutOff(t *testing.T) { forTransports(t, testAbusivePeerIsCutOff) }
+
+func testAbusivePeerIsCutOff(t *testing.T, tr transport) {
+	b := newTestPeer(t, tr)
+	h := rawHost(t, tr)
 	sub, err := h.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
 		t.Fatal(err)

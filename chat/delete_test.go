@@ -10,7 +10,11 @@ import (
 // Deleting a conversation drops what was still queued for the peer: it
 // is never delivered, though Send kept its frame in memory.
 func TestDeletedConversationIsNotSent(t *testing.T) {
-	a, b := newTestPeer(t), newTestPeer(t)
+	forTransports(t, testDeletedConversationIsNotSent)
+}
+
+func testDeletedConversationIsNotSent(t *testing.T, tr transport) {
+	a, b := newTestPeer(t, tr), newTestPeer(t, tr)
 	connect(t, a, b)
 	befriend(t, a, b)
 	b.stop()

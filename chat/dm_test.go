@@ -11,7 +11,11 @@ import (
 )
 
 func TestFriendsExchangeThousandMessagesInOrder(t *testing.T) {
-	a, b := newTestPeer(t), newTestPeer(t)
+	forTransports(t, testFriendsExchangeThousandMessagesInOrder)
+}
+
+func testFriendsExchangeThousandMessagesInOrder(t *testing.T, tr transport) {
+	a, b := newTestPeer(t, tr), newTestPeer(t, tr)
 	connect(t, a, b)
 	befriend(t, a, b)
 
@@ -85,7 +89,11 @@ func TestFriendsExchangeThousandMessagesInOrder(t *testing.T) {
 }
 
 func TestMessagesWaitForOfflineRecipient(t *testing.T) {
-	a, b := newTestPeer(t), newTestPeer(t)
+	forTransports(t, testMessagesWaitForOfflineRecipient)
+}
+
+func testMessagesWaitForOfflineRecipient(t *testing.T, tr transport) {
+	a, b := newTestPeer(t, tr), newTestPeer(t, tr)
 	connect(t, a, b)
 	befriend(t, a, b)
 
@@ -118,7 +126,11 @@ func TestMessagesWaitForOfflineRecipient(t *testing.T) {
 }
 
 func TestStrangersAndBlockedPeersAreRefused(t *testing.T) {
-	a, b := newTestPeer(t), newTestPeer(t)
+	forTransports(t, testStrangersAndBlockedPeersAreRefused)
+}
+
+func testStrangersAndBlockedPeersAreRefused(t *testing.T, tr transport) {
+	a, b := newTestPeer(t, tr), newTestPeer(t, tr)
 	connect(t, a, b)
 
 	if _, err := a.svc.Send(b.id(), "hello?"); !errors.Is(err, ErrNotFriend) {
@@ -200,7 +212,11 @@ func befriendAfterForce(t *testing.T, a, b *testPeer) {
 // A friend that dialed us is redialed after our restart: its listen
 // addresses, learnt by identify after the connection opened, are kept.
 func TestInboundFriendAddressesAreRemembered(t *testing.T) {
-	a, b := newTestPeer(t), newTestPeer(t)
+	forTransports(t, testInboundFriendAddressesAreRemembered)
+}
+
+func testInboundFriendAddressesAreRemembered(t *testing.T, tr transport) {
+	a, b := newTestPeer(t, tr), newTestPeer(t, tr)
 	forceFriend(t, a, b)
 	forceFriend(t, b, a)
 	connect(t, a, b)

@@ -16,7 +16,11 @@ func requestEvent(id string, status storage.RequestStatus) func(Event) bool {
 }
 
 func TestRejectedRequestLeavesNoFriendship(t *testing.T) {
-	a, b := newTestPeer(t), newTestPeer(t)
+	forTransports(t, testRejectedRequestLeavesNoFriendship)
+}
+
+func testRejectedRequestLeavesNoFriendship(t *testing.T, tr transport) {
+	a, b := newTestPeer(t, tr), newTestPeer(t, tr)
 	connect(t, a, b)
 	req, err := a.svc.AddFriend(b.id(), "hello")
 	if err != nil {
@@ -40,8 +44,10 @@ func TestRejectedRequestLeavesNoFriendship(t *testing.T) {
 	}
 }
 
-func TestCanceledRequestIsWithdrawn(t *testing.T) {
-	a, b := newTestPeer(t), newTestPeer(t)
+func TestCanceledRequestIsWithdrawn(t *testing.T) { forTransports(t, testCanceledRequestIsWithdrawn) }
+
+func testCanceledRequestIsWithdrawn(t *testing.T, tr transport) {
+	a, b := newTestPeer(t, tr), newTestPeer(t, tr)
 	connect(t, a, b)
 	req, err := a.svc.AddFriend(b.id(), "")
 	if err != nil {
@@ -57,8 +63,10 @@ func TestCanceledRequestIsWithdrawn(t *testing.T) {
 	}
 }
 
-func TestCrossedRequestsMakeFriends(t *testing.T) {
-	a, b := newTestPeer(t), newTestPeer(t)
+func TestCrossedRequestsMakeFriends(t *testing.T) { forTransports(t, testCrossedRequestsMakeFriends) }
+
+func testCrossedRequestsMakeFriends(t *testing.T, tr transport) {
+	a, b := newTestPeer(t, tr), newTestPeer(t, tr)
 	b.stop()
 	// Both ask before either hears of the other.
 	if _, err := a.svc.AddFriend(b.id(), "me first"); err != nil {
@@ -84,8 +92,10 @@ func TestCrossedRequestsMakeFriends(t *testing.T) {
 	}
 }
 
-func TestRequestToOfflinePeerWaits(t *testing.T) {
-	a, b := newTestPeer(t), newTestPeer(t)
+func TestRequestToOfflinePeerWaits(t *testing.T) { forTransports(t, testRequestToOfflinePeerWaits) }
+
+func testRequestToOfflinePeerWaits(t *testing.T, tr transport) {
+	a, b := newTestPeer(t, tr), newTestPeer(t, tr)
 	connect(t, a, b)
 	b.stop()
 	req, err := a.svc.AddFriend(b.id(), "when you're back")
@@ -97,8 +107,10 @@ func TestRequestToOfflinePeerWaits(t *testing.T) {
 	b.waitEvent(10*time.Second, requestEvent(req.ID, storage.RequestPending))
 }
 
-func TestRemarkNamesPeers(t *testing.T) {
-	a, b, c := newTestPeer(t), newTestPeer(t), newTestPeer(t)
+func TestRemarkNamesPeers(t *testing.T) { forTransports(t, testRemarkNamesPeers) }
+
+func testRemarkNamesPeers(t *testing.T, tr transport) {
+	a, b, c := newTestPeer(t, tr), newTestPeer(t, tr), newTestPeer(t, tr)
 	connect(t, a, b)
 	connect(t, a, c)
 	befriend(t, b, a)

@@ -10,7 +10,11 @@ import (
 // A refresh that read the group before a change must not overwrite the
 // view of a refresh that read it after: the cache ends as storage is.
 func TestGroupViewFollowsTheLastChange(t *testing.T) {
-	p := newTestPeer(t)
+	forTransports(t, testGroupViewFollowsTheLastChange)
+}
+
+func testGroupViewFollowsTheLastChange(t *testing.T, tr transport) {
+	p := newTestPeer(t, tr)
 	gid := storedGroup(t, p)
 	statuses := []storage.GroupStatus{storage.GroupLeft, storage.GroupActive}
 	for i := range 300 {

@@ -14,19 +14,19 @@ import (
 	"github.com/parley-im/parley/storage"
 )
 
-// groupOf starts an owner and members, all connected to each other and
+// groupOf starts an owner and members on tr, all connected to each other and
 // friends of the owner, and makes a group that every member joined.
-func groupOf(t *testing.T, n int) (owner *testPeer, members []*testPeer, gid string) {
+func groupOf(t *testing.T, tr transport, n int) (owner *testPeer, members []*testPeer, gid string) {
 	t.Helper()
-	return groupOfWith(t, n, nil)
+	return groupOfWith(t, tr, n, nil)
 }
 
 // groupOfWith is groupOf with every peer's service config changed by tweak.
-func groupOfWith(t *testing.T, n int, tweak func(*Config)) (owner *testPeer, members []*testPeer, gid string) {
+func groupOfWith(t *testing.T, tr transport, n int, tweak func(*Config)) (owner *testPeer, members []*testPeer, gid string) {
 	t.Helper()
 	all := make([]*testPeer, n+1)
 	for i := range all {
-		all[i] = newTestPeerWith(t, tweak)
+		all[i] = newTestPeerWith(t, tr, tweak)
 	}
 	for i := range all {
 		for j := i + 1; j < len(all); j++ {
@@ -112,7 +112,11 @@ func (p *testPeer) waitGroupMessages(gid string, n int, timeout time.Duration) {
 }
 
 func TestGroupMembersGetEveryMessageOnceInOrder(t *testing.T) {
-	owner, members, gid := groupOf(t, 3)
+	forTransports(t, testGroupMembersGetEveryMessageOnceInOrder)
+}
+
+func testGroupMembersGetEveryMessageOnceInOrder(t *testing.T, tr transport) {
+	owner, members, gid := groupOf(t, tr, 3)
 	everyone := append([]*testPeer{owner}, members...)
 	const perMember = 10
 	for i := range perMember {
@@ -151,8 +155,12 @@ func TestGroupMembersGetEveryMessageOnceInOrder(t *testing.T) {
 }
 
 func TestOutsiderSeesOnlyCiphertextAndCannotPost(t *testing.T) {
-	owner, members, gid := groupOf(t, 2)
-	e := rawHost(t)
+	forTransports(t, testOutsiderSeesOnlyCiphertextAndCannotPost)
+}
+
+func testOutsiderSeesOnlyCiphertextAndCannotPost(t *testing.T, tr transport) {
+	owner, members, gid := groupOf(t, tr, 2)
+	e := rawHost(t, tr)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ps, err := pubsub.NewGossipSub(ctx, e)
@@ -221,7 +229,11 @@ func TestOutsiderSeesOnlyCiphertextAndCannotPost(t *testing.T) {
 }
 
 func TestKickedMemberCannotReadWhatFollows(t *testing.T) {
-	owner, members, gid := groupOf(t, 3)
+	forTransports(t, testKickedMemberCannotReadWhatFollows)
+}
+
+func testKickedMemberCannotReadWhatFollows(t *testing.T, tr transport) {
+	owner, members, gid := groupOf(t, tr, 3)
 	b, c, d := members[0], members[1], members[2]
 	if _, err := owner.svc.SendGroup(gid, "before"); err != nil {
 		t.Fatal(err)
@@ -263,7 +275,11 @@ func TestKickedMemberCannotReadWhatFollows(t *testing.T) {
 }
 
 func TestMemberBackFromOfflineSyncsMissedMessages(t *testing.T) {
-	owner, members, gid := groupOf(t, 2)
+	forTransports(t, testMemberBackFromOfflineSyncsMissedMessages)
+}
+
+func testMemberBackFromOfflineSyncsMissedMessages(t *testing.T, tr transport) {
+	owner, members, gid := groupOf(t, tr, 2)
 	b, c := members[0], members[1]
 	c.stop()
 	const n = 100
@@ -295,7 +311,11 @@ func TestMemberBackFromOfflineSyncsMissedMessages(t *testing.T) {
 // (here: stored by its author and never published) reaches them with the
 // periodic group sync.
 func TestConnectedMembersGetLostMessageByPeriodicSync(t *testing.T) {
-	owner, members, gid := groupOfWith(t, 2, func(c *Config) { c.GroupSyncInterval = 200 * time.Millisecond })
+	forTransports(t, testConnectedMembersGetLostMessageByPeriodicSync)
+}
+
+func testConnectedMembersGetLostMessageByPeriodicSync(t *testing.T, tr transport) {
+	owner, members, gid := groupOfWith(t, tr, 2, func(c *Config) { c.GroupSyncInterval = 200 * time.Millisecond })
 	lost := storeUnpublished(t, owner, gid, "lost on the way")
 	for _, m := range members {
 		m.waitGroupMessages(gid, 1, 10*time.Second)

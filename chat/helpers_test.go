@@ -31,19 +31,21 @@ type testPeer struct {
 	queue    *eventQueue
 	psCancel context.CancelFunc
 	stopped  chan struct{} // closed by stop: ends the queue's reader
+	tr       transport
 	tweak    func(*Config) // changes the service's config at each start
 }
 
-func newTestPeer(t *testing.T) *testPeer { return newTestPeerWith(t, nil) }
+// newTestPeer starts a messenger on tr.
+func newTestPeer(t *testing.T, tr transport) *testPeer { return newTestPeerWith(t, tr, nil) }
 
-// newTestPeerWith starts a peer whose service config tweak changes.
-func newTestPeerWith(t *testing.T, tweak func(*Config)) *testPeer {
+// newTestPeerWith starts a peer on tr whose service config tweak changes.
+func newTestPeerWith(t *testing.T, tr transport, tweak func(*Config)) *testPeer {
 	t.Helper()
 	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &testPeer{t: t, key: key, dir: t.TempDir(), tweak: tweak}
+	p := &testPeer{t: t, key: key, dir: t.TempDir(), tr: tr, tweak: tweak}
 	p.start()
 	t.Cleanup(p.stop)
 	return p
@@ -51,14 +53,7 @@ func newTestPeerWith(t *testing.T, tweak func(*Config)) *testPeer {
 
 func (p *testPeer) start() {
 	p.t.Helper()
-	h, err := libp2p.New(
-		libp2p.Identity(p.key),
-		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
-		libp2p.DisableRelay(),
-	)
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	h := p.tr.newHost(p.t, libp2p.Identity(p.key))
 	db, err := storage.Open(p.dir, storage.Options{GCInterval: -1})
 	if err != nil {
 		h.Close()

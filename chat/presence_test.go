@@ -14,8 +14,10 @@ import (
 
 // A friend sees a status change as an event at once, with no DHT at all:
 // the record travels on the DM protocol.
-func TestPresencePushedLiveToFriends(t *testing.T) {
-	a, b := newRecordPeer(t, nil, time.Hour), newRecordPeer(t, nil, time.Hour)
+func TestPresencePushedLiveToFriends(t *testing.T) { forTransports(t, testPresencePushedLiveToFriends) }
+
+func testPresencePushedLiveToFriends(t *testing.T, tr transport) {
+	a, b := newRecordPeer(t, tr, nil, time.Hour), newRecordPeer(t, tr, nil, time.Hour)
 	connect(t, a, b)
 	befriend(t, a, b)
 	// Becoming friends exchanges presence both ways.
@@ -67,8 +69,10 @@ func TestPresencePushedLiveToFriends(t *testing.T) {
 // Pushed records are checked as DHT validators check them: from a
 // stranger, signed by another key, or expired, they are refused; an older
 // record never replaces a newer one.
-func TestPresencePushRules(t *testing.T) {
-	a, b, stranger := newRecordPeer(t, nil, time.Hour), newRecordPeer(t, nil, time.Hour), newRecordPeer(t, nil, time.Hour)
+func TestPresencePushRules(t *testing.T) { forTransports(t, testPresencePushRules) }
+
+func testPresencePushRules(t *testing.T, tr transport) {
+	a, b, stranger := newRecordPeer(t, tr, nil, time.Hour), newRecordPeer(t, tr, nil, time.Hour), newRecordPeer(t, tr, nil, time.Hour)
 	connect(t, a, b)
 	connect(t, stranger, b)
 	befriend(t, a, b)
@@ -119,8 +123,10 @@ func TestPresencePushRules(t *testing.T) {
 }
 
 // Bad statuses and notes are refused before anything is stored.
-func TestSetPresenceRefusesBadInput(t *testing.T) {
-	a := newRecordPeer(t, nil, time.Hour)
+func TestSetPresenceRefusesBadInput(t *testing.T) { forTransports(t, testSetPresenceRefusesBadInput) }
+
+func testSetPresenceRefusesBadInput(t *testing.T, tr transport) {
+	a := newRecordPeer(t, tr, nil, time.Hour)
 	for _, tc := range []struct {
 		status identity.PresenceStatus
 		note   string

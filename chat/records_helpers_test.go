@@ -17,19 +17,16 @@ import (
 	"github.com/parley-im/parley/storage"
 )
 
-// newRecordPeer is newTestPeer with profile and presence settings: rt
+// newRecordPeer is newTestPeer on tr with profile and presence settings: rt
 // stands for the DHT (nil: none) and ttl is the presence TTL.
-func newRecordPeer(t *testing.T, rt routing.ValueStore, ttl time.Duration) *testPeer {
+func newRecordPeer(t *testing.T, tr transport, rt routing.ValueStore, ttl time.Duration) *testPeer {
 	t.Helper()
 	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &testPeer{t: t, key: key, dir: t.TempDir()}
-	h, err := libp2p.New(libp2p.Identity(key), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := &testPeer{t: t, key: key, dir: t.TempDir(), tr: tr}
+	h := tr.newHost(t, libp2p.Identity(key))
 	db, err := storage.Open(p.dir, storage.Options{GCInterval: -1})
 	if err != nil {
 		h.Close()

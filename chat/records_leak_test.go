@@ -12,10 +12,12 @@ import (
 
 // Every goroutine of publishing, pushing and lookups stops with the
 // service: after a busy life and a stop, none is left.
-func TestRecordsLeaveNoGoroutines(t *testing.T) {
+func TestRecordsLeaveNoGoroutines(t *testing.T) { forTransports(t, testRecordsLeaveNoGoroutines) }
+
+func testRecordsLeaveNoGoroutines(t *testing.T, tr transport) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	dht := newMemDHT()
-	a, b := newRecordPeer(t, dht, 2*time.Second), newRecordPeer(t, dht, 2*time.Second)
+	a, b := newRecordPeer(t, tr, dht, 2*time.Second), newRecordPeer(t, tr, dht, 2*time.Second)
 	connect(t, a, b)
 	befriend(t, a, b)
 	if _, err := a.svc.SetNickname("alice"); err != nil {

@@ -13,10 +13,12 @@ import (
 // The profile is published once a nickname is set, and a failed put is
 // retried until it lands, without a busy loop (memDHT counts the tries
 // only through what it stores; the backoff keeps tries apart).
-func TestProfilePublishedAndRetried(t *testing.T) {
+func TestProfilePublishedAndRetried(t *testing.T) { forTransports(t, testProfilePublishedAndRetried) }
+
+func testProfilePublishedAndRetried(t *testing.T, tr transport) {
 	dht := newMemDHT()
 	dht.set(func(m *memDHT) { m.failPut = errors.New("no peers in the routing table") })
-	a := newRecordPeer(t, dht, 4*time.Second)
+	a := newRecordPeer(t, tr, dht, 4*time.Second)
 	if _, err := a.svc.SetNickname("alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -60,10 +62,12 @@ func TestProfilePublishedAndRetried(t *testing.T) {
 
 // Whois reads the DHT, caches what it finds, and serves the cache with
 // its age and source "cache" when the DHT stalls.
-func TestWhoisFallsBackToTheCache(t *testing.T) {
+func TestWhoisFallsBackToTheCache(t *testing.T) { forTransports(t, testWhoisFallsBackToTheCache) }
+
+func testWhoisFallsBackToTheCache(t *testing.T, tr transport) {
 	dht := newMemDHT()
-	a := newRecordPeer(t, dht, time.Hour)
-	b := newRecordPeer(t, dht, time.Hour)
+	a := newRecordPeer(t, tr, dht, time.Hour)
+	b := newRecordPeer(t, tr, dht, time.Hour)
 	if _, err := a.svc.SetNickname("alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +102,7 @@ func TestWhoisFallsBackToTheCache(t *testing.T) {
 	}
 
 	// Nothing cached and nothing in the DHT: no profile, offline.
-	c := newRecordPeer(t, nil, time.Hour)
+	c := newRecordPeer(t, tr, nil, time.Hour)
 	dht.set(func(m *memDHT) { m.stall = false })
 	v, err = b.svc.Whois(ctx, c.id(), WhoisOptions{})
 	if err != nil {
@@ -112,10 +116,12 @@ func TestWhoisFallsBackToTheCache(t *testing.T) {
 // A contact's profile change reaches its friends as a profile event: the
 // changed profile is put in the DHT, the next presence push makes the
 // friend look it up.
-func TestFriendSeesProfileChange(t *testing.T) {
+func TestFriendSeesProfileChange(t *testing.T) { forTransports(t, testFriendSeesProfileChange) }
+
+func testFriendSeesProfileChange(t *testing.T, tr transport) {
 	dht := newMemDHT()
-	a := newRecordPeer(t, dht, time.Hour)
-	b := newRecordPeer(t, dht, time.Hour)
+	a := newRecordPeer(t, tr, dht, time.Hour)
+	b := newRecordPeer(t, tr, dht, time.Hour)
 	connect(t, a, b)
 	befriend(t, a, b)
 	if _, err := a.svc.SetNickname("alice"); err != nil {
@@ -141,8 +147,10 @@ func TestFriendSeesProfileChange(t *testing.T) {
 	}
 }
 
-func TestSetNicknameRefusesBadInput(t *testing.T) {
-	a := newRecordPeer(t, nil, time.Hour)
+func TestSetNicknameRefusesBadInput(t *testing.T) { forTransports(t, testSetNicknameRefusesBadInput) }
+
+func testSetNicknameRefusesBadInput(t *testing.T, tr transport) {
+	a := newRecordPeer(t, tr, nil, time.Hour)
 	for _, nick := range []string{"", " alice", "al\x00ice", "a\u202Eb", strings.Repeat("a", 65)} {
 		if _, err := a.svc.SetNickname(nick); !errors.Is(err, identity.ErrInvalidNickname) {
 			t.Errorf("SetNickname(%q) = %v, want ErrInvalidNickname", nick, err)
