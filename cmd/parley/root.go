@@ -79,6 +79,7 @@ Connect to a peer: parley connect /ip4/192.0.2.7/tcp/4001/p2p/12D3Koo...`,
 		c.groupsCommand(),
 		c.groupCommand(),
 		c.bootstrapCommand(),
+		c.uiCommand(),
 	)
 	return root
 }

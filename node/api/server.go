@@ -23,6 +23,7 @@ type Server struct {
 	token string
 	log   *slog.Logger
 	mux   *http.ServeMux
+	ui    *uiAuth // the page's sign-in links and sessions
 }
 
 // NewServer returns the API of n, guarded by token.
@@ -30,7 +31,7 @@ func NewServer(n *node.Node, token string, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{node: n, token: token, log: log, mux: http.NewServeMux()}
+	s := &Server{node: n, token: token, log: log, mux: http.NewServeMux(), ui: newUIAuth()}
 	s.routes()
 	return s
 }
@@ -95,6 +96,7 @@ func (s *Server) routes() {
 
 		{pattern: "GET /metrics", handler: promhttp.HandlerFor(s.node.Metrics(), promhttp.HandlerOpts{}).ServeHTTP},
 	}
+	table = append(table, s.uiRoutes()...)
 	for _, rt := range table {
 		limit := rt.maxBody
 		if limit == 0 {
@@ -127,9 +129,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// authorized checks the token the route needs (see accessOf): the API
+// token, or for most routes also a page session.
 func (s *Server) authorized(r *http.Request) bool {
+	acc := accessOf(r)
+	if acc == accessPublic {
+		return true
+	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1
+	if ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1 {
+		return true
+	}
+	return ok && acc == accessSession && s.ui.valid(tok)
 }
 
 // loopbackHost reports whether a Host header names this machine by a

@@ -262,12 +262,13 @@ func TestForeignOriginIsRefused(t *testing.T) {
 	}
 }
 
-// Routing failures are envelopes too: 404 for an unknown path, 405 with
-// Allow for a known path and another method.
+// Routing failures are envelopes too: 404 for an unknown path (/ is the
+// page now, see ui_test.go), 405 with Allow for a known path and another
+// method.
 func TestUnknownRouteAndWrongMethod(t *testing.T) {
 	t.Parallel()
 	s := serve(t)
-	for _, path := range []string{"/", "/v1", "/v1/nodes", "/v2/node", "/v1/peers/a/b"} {
+	for _, path := range []string{"/index.html", "/ui", "/v1", "/v1/nodes", "/v2/node", "/v1/peers/a/b"} {
 		resp, env := s.do(t, s.request(t, http.MethodGet, path, ""))
 		wantFailure(t, "GET "+path, resp, env, http.StatusNotFound, api.CodeNotFound, path)
 	}

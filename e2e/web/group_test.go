@@ -1,0 +1,29 @@
+package web_test
+
+import "testing"
+
+// group: A creates a group with B in its page, B joins in its page, and a
+// message of A's reaches B's page live.
+func group(t *testing.T, a, b *user) {
+	t.Helper()
+	a.click(t, "#tab-groups")
+	a.typeText(t, "#group-name", "Friends")
+	a.click(t, `input[type=checkbox][value="`+b.id()+`"]`)
+	a.click(t, `#group-name ~ button.primary, form.form > button.primary`)
+	a.waitJS(t, `document.querySelector('#conv-title') && document.querySelector('#conv-title').textContent === 'Friends'`)
+
+	b.click(t, "#tab-requests")
+	b.waitJS(t, `[...document.querySelectorAll('.rows li')].some(li => li.textContent.includes('Friends'))`)
+	b.click(t, `.rows li button.primary`)
+	b.click(t, "#tab-groups")
+	b.waitJS(t, `[...document.querySelectorAll('.rows li')].some(li => li.textContent.includes('Friends') && li.textContent.includes('active'))`)
+	b.click(t, `.rows li button`)
+	b.waitJS(t, `document.querySelector('#conv-title') && document.querySelector('#conv-title').textContent === 'Friends'`)
+
+	// A waits until its view of the group has B as a member.
+	a.waitJS(t, `document.querySelector('header .muted') && document.querySelector('header .muted').textContent.includes('2 members')`)
+	a.typeText(t, "#composer", "hello group")
+	a.enter(t, false)
+	b.waitJS(t, `[...document.querySelectorAll('.msg .text')].some(e => e.textContent === 'hello group')`)
+	b.waitJS(t, `[...document.querySelectorAll('.msg .from')].some(e => e.textContent.length > 0)`)
+}
