@@ -110,7 +110,8 @@ type Service struct {
 	senders map[peer.ID]*sender
 	closed  bool
 
-	fresh *frameCache
+	fresh   *frameCache
+	probing *probeSet // peers whose older connections are probed (deadconns.go)
 
 	groups *groupCache
 	topics *topicSet
@@ -143,6 +144,7 @@ func New(cfg Config) (*Service, error) {
 		cancel:  cancel,
 		senders: make(map[peer.ID]*sender),
 		fresh:   newFrameCache(freshFrames),
+		probing: newProbeSet(),
 		groups:  newGroupCache(),
 		topics:  newTopicSet(),
 		syncs:   newSyncState(),
@@ -204,6 +206,7 @@ func (s *Service) watchConnections(sub event.Subscription) {
 			switch ev := e.(type) {
 			case event.EvtPeerIdentificationCompleted:
 				s.rememberAddrs(ev.Peer)
+				s.dropDeadConns(ev)
 			case event.EvtPeerConnectednessChanged:
 				// A relayed (limited) connection carries DMs too.
 				if ev.Connectedness != network.Connected && ev.Connectedness != network.Limited {
