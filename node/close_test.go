@@ -21,6 +21,7 @@ import (
 	"github.com/libp2p/go-msgio/pbio"
 
 	"github.com/parley-im/parley/node"
+	"github.com/parley-im/parley/node/nodetest"
 )
 
 // A node closes while its peers keep telling it about changes (identify
@@ -32,22 +33,24 @@ import (
 // closing the connections first without waiting for the push handlers
 // still hung in about one run in ten on a loaded machine.
 func TestCloseWhilePeersPushIdentify(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts 30 hosts per round")
-	}
-	for round := range 5 {
-		if !closeUnderPushes(t) {
-			t.Fatalf("round %d: Close did not return within 30 s while peers pushed identify updates", round+1)
+	nodetest.Matrix(t, func(t *testing.T, tr nodetest.Transport) {
+		if testing.Short() {
+			t.Skip("starts 30 hosts per round")
 		}
-	}
+		for round := range 5 {
+			if !closeUnderPushes(t, tr) {
+				t.Fatalf("round %d: Close did not return within 30 s while peers pushed identify updates", round+1)
+			}
+		}
+	})
 }
 
-// closeUnderPushes starts a node and 30 peers that push identify updates
+// closeUnderPushes starts a node and 30 peers on tr that push identify updates
 // to it, then closes the node. It reports whether Close returned; when it
 // did not, the node and the peers are left running, since closing them
 // would hang as well.
-func closeUnderPushes(t *testing.T) bool {
-	n := startUnmanaged(t, initHome(t, node.ProfileLocal))
+func closeUnderPushes(t *testing.T, tr nodetest.Transport) bool {
+	n := startUnmanaged(t, tr, initHome(t, node.ProfileLocal))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -62,7 +65,7 @@ func closeUnderPushes(t *testing.T) bool {
 		}
 	}()
 	for i := range 30 {
-		h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
+		h, err := libp2p.New(libp2p.ListenAddrStrings(tr.ListenAddr()), libp2p.DisableRelay())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,112 +27,116 @@ const redialMargin = 500 * time.Millisecond
 // the connection back, the peer's own dials are refused, and an explicit
 // Connect ends the hold.
 func TestDisconnectSticks(t *testing.T) {
-	a, b := nodetest.New(t), nodetest.New(t)
-	bID := b.Host().ID()
-	sub := a.Feed().Subscribe(0)
-	t.Cleanup(sub.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	nodetest.Matrix(t, func(t *testing.T, tr nodetest.Transport) {
+		a, b := nodetest.New(t, tr), nodetest.New(t, tr)
+		bID := b.Host().ID()
+		sub := a.Feed().Subscribe(0)
+		t.Cleanup(sub.Close)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
 
-	if _, err := a.Connect(ctx, b.Info().ListenAddrs[0]); err != nil {
-		t.Fatal(err)
-	}
-	// Identify has just completed on both sides, so each DHT is about to
-	// check the other with a request: the redial that undid disconnects.
-	if err := a.Disconnect(bID.String()); err != nil {
-		t.Fatal(err)
-	}
-	waitPeerEvent(t, sub, chat.EventPeerDisconnected, bID)
+		if _, err := a.Connect(ctx, nodetest.Addr(t, tr, b)); err != nil {
+			t.Fatal(err)
+		}
+		// Identify has just completed on both sides, so each DHT is about to
+		// check the other with a request: the redial that undid disconnects.
+		if err := a.Disconnect(bID.String()); err != nil {
+			t.Fatal(err)
+		}
+		waitPeerEvent(t, sub, chat.EventPeerDisconnected, bID)
 
-	// The other redial paths, each run to its end: B dialing A (as B's
-	// DHT check and outbox do), both DHTs refreshing their routing
-	// tables, and a DHT lookup on A.
-	// A refuses B once B's handshake is done; over QUIC, B's side of the
-	// handshake may already count as connected, so only A's side tells.
-	_, err := b.Connect(ctx, a.Info().ListenAddrs[0])
-	t.Logf("B connecting to A during the hold: %v", err)
-	refreshDHT(t, a)
-	refreshDHT(t, b)
-	lctx, lcancel := context.WithTimeout(ctx, 5*time.Second)
-	_, err = a.Routing().FindPeer(lctx, bID)
-	lcancel()
-	t.Logf("A's lookup of B during the hold: %v", err)
+		// The other redial paths, each run to its end: B dialing A (as B's
+		// DHT check and outbox do), both DHTs refreshing their routing
+		// tables, and a DHT lookup on A.
+		// A refuses B once B's handshake is done; over QUIC, B's side of the
+		// handshake may already count as connected, so only A's side tells.
+		_, err := b.Connect(ctx, nodetest.Addr(t, tr, a))
+		t.Logf("B connecting to A during the hold: %v", err)
+		refreshDHT(t, a)
+		refreshDHT(t, b)
+		lctx, lcancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err = a.Routing().FindPeer(lctx, bID)
+		lcancel()
+		t.Logf("A's lookup of B during the hold: %v", err)
 
-	// Nothing announces that no redial is coming, so this waits for the
-	// event that must not come with a deadline: the failure it guards
-	// against arrived within 2 ms before the fix, and everything that
-	// could trigger one has finished above.
-	if e, ok := nextPeerEvent(sub, chat.EventPeerConnected, bID, redialMargin); ok {
-		pe := e.Data.(chat.PeerEvent)
-		t.Fatalf("B connected again (%s via %s) despite the disconnect", pe.Direction, pe.Addr)
-	}
-	if c := a.Host().Network().Connectedness(bID); c != network.NotConnected {
-		t.Fatalf("A's connectedness to B: %s, want not connected", c)
-	}
+		// Nothing announces that no redial is coming, so this waits for the
+		// event that must not come with a deadline: the failure it guards
+		// against arrived within 2 ms before the fix, and everything that
+		// could trigger one has finished above.
+		if e, ok := nextPeerEvent(sub, chat.EventPeerConnected, bID, redialMargin); ok {
+			pe := e.Data.(chat.PeerEvent)
+			t.Fatalf("B connected again (%s via %s) despite the disconnect", pe.Direction, pe.Addr)
+		}
+		if c := a.Host().Network().Connectedness(bID); c != network.NotConnected {
+			t.Fatalf("A's connectedness to B: %s, want not connected", c)
+		}
 
-	// The user's Connect ends the hold at once.
-	if _, err := a.Connect(ctx, b.Info().ListenAddrs[0]); err != nil {
-		t.Fatalf("Connect after Disconnect: %v", err)
-	}
-	if err := a.Disconnect(bID.String()); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Disconnect(bID.String()); !errors.Is(err, node.ErrNotConnected) {
-		t.Errorf("second Disconnect: %v, want ErrNotConnected", err)
-	}
+		// The user's Connect ends the hold at once.
+		if _, err := a.Connect(ctx, nodetest.Addr(t, tr, b)); err != nil {
+			t.Fatalf("Connect after Disconnect: %v", err)
+		}
+		if err := a.Disconnect(bID.String()); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Disconnect(bID.String()); !errors.Is(err, node.ErrNotConnected) {
+			t.Errorf("second Disconnect: %v, want ErrNotConnected", err)
+		}
+	})
 }
 
 // A bootstrap peer the user disconnected is redialed when the hold ends,
 // not at once, and its going away is no failure of the peer.
 func TestDisconnectHoldsBootstrapPeer(t *testing.T) {
-	b := nodetest.New(t)
-	logs := make(logRecords, 256)
-	a := startLocal(t, logs, func(c *node.Config) { c.Network.Bootstrap = b.Info().ListenAddrs })
-	bID := b.Host().ID()
-	// The log, not the feed, tells: it holds records from the start, and
-	// the connection may come before a feed subscription could.
-	deadline := time.After(10 * time.Second)
-	for connected := false; !connected; {
-		select {
-		case r := <-logs:
-			connected = r.Message == "connected to bootstrap peer"
-		case <-deadline:
-			t.Fatalf("timed out waiting for the bootstrap connection; bootstrap status %+v", a.BootstrapPeers())
-		}
-	}
-	sub := a.Feed().Subscribe(0)
-	t.Cleanup(sub.Close)
-
-	if err := a.Disconnect(bID.String()); err != nil {
-		t.Fatal(err)
-	}
-	// The feed may still hand over the connection's own peer_connected,
-	// which came before its peer_disconnected: a redial is a
-	// peer_connected after that.
-	waitPeerEvent(t, sub, chat.EventPeerDisconnected, bID)
-	for held := false; !held; {
-		select {
-		case r := <-logs:
-			switch r.Message {
-			case "bootstrap peer disconnected by the user; redialing when the hold ends":
-				held = true
-				if wait := attr(r, "retry_in").Duration(); wait < node.DisconnectHold-10*time.Second || wait > node.DisconnectHold {
-					t.Errorf("retry_in %s, want about %s", wait, node.DisconnectHold)
-				}
-			case "bootstrap peer unreachable", "bootstrap peer dropped the connection soon after it opened":
-				t.Errorf("%s: %s", r.Level, r.Message)
+	nodetest.Matrix(t, func(t *testing.T, tr nodetest.Transport) {
+		b := nodetest.New(t, tr)
+		logs := make(logRecords, 256)
+		a := startLocal(t, tr, logs, func(c *node.Config) { c.Network.Bootstrap = b.Info().ListenAddrs })
+		bID := b.Host().ID()
+		// The log, not the feed, tells: it holds records from the start, and
+		// the connection may come before a feed subscription could.
+		deadline := time.After(10 * time.Second)
+		for connected := false; !connected; {
+			select {
+			case r := <-logs:
+				connected = r.Message == "connected to bootstrap peer"
+			case <-deadline:
+				t.Fatalf("timed out waiting for the bootstrap connection; bootstrap status %+v", a.BootstrapPeers())
 			}
-		case <-deadline:
-			t.Fatal("timed out waiting for the bootstrap keeper to see the hold")
 		}
-	}
-	st := a.BootstrapPeers()
-	if len(st) != 1 || st[0].Connected || st[0].Failures != 0 || st[0].NextRetry == nil {
-		t.Fatalf("bootstrap status during the hold: %+v", st)
-	}
-	if _, ok := nextPeerEvent(sub, chat.EventPeerConnected, bID, redialMargin); ok {
-		t.Fatal("the bootstrap peer was redialed during the hold")
-	}
+		sub := a.Feed().Subscribe(0)
+		t.Cleanup(sub.Close)
+
+		if err := a.Disconnect(bID.String()); err != nil {
+			t.Fatal(err)
+		}
+		// The feed may still hand over the connection's own peer_connected,
+		// which came before its peer_disconnected: a redial is a
+		// peer_connected after that.
+		waitPeerEvent(t, sub, chat.EventPeerDisconnected, bID)
+		for held := false; !held; {
+			select {
+			case r := <-logs:
+				switch r.Message {
+				case "bootstrap peer disconnected by the user; redialing when the hold ends":
+					held = true
+					if wait := attr(r, "retry_in").Duration(); wait < node.DisconnectHold-10*time.Second || wait > node.DisconnectHold {
+						t.Errorf("retry_in %s, want about %s", wait, node.DisconnectHold)
+					}
+				case "bootstrap peer unreachable", "bootstrap peer dropped the connection soon after it opened":
+					t.Errorf("%s: %s", r.Level, r.Message)
+				}
+			case <-deadline:
+				t.Fatal("timed out waiting for the bootstrap keeper to see the hold")
+			}
+		}
+		st := a.BootstrapPeers()
+		if len(st) != 1 || st[0].Connected || st[0].Failures != 0 || st[0].NextRetry == nil {
+			t.Fatalf("bootstrap status during the hold: %+v", st)
+		}
+		if _, ok := nextPeerEvent(sub, chat.EventPeerConnected, bID, redialMargin); ok {
+			t.Fatal("the bootstrap peer was redialed during the hold")
+		}
+	})
 }
 
 // waitPeerEvent waits for an event of type typ about p.

@@ -67,116 +67,120 @@ func nick(v chat.UserView) string {
 // gracefully. A forged record and a replayed older one put into the DHT
 // never replace A's.
 func TestProfileAndPresenceThroughTheDHT(t *testing.T) {
-	nodes := nodetest.Network(t, 3, shortTTL)
-	nodetest.Line(t, nodes)
-	a, c := nodes[0], nodes[2]
-	aID := a.Host().ID()
-	if _, err := a.Chat().SetNickname("alice"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Chat().SetPresence(identity.Away, "in a line"); err != nil {
-		t.Fatal(err)
-	}
-	v := waitWhois(t, c, aID, 30*time.Second, "C finds A's profile and presence", func(v chat.UserView) bool {
-		return nick(v) == "alice" && v.Presence.Status == identity.Away
-	})
-	if v.Profile.Source != chat.SourceDHT || v.Presence.Source != chat.SourceDHT || v.Presence.Note != "in a line" {
-		t.Fatalf("C's view of A: profile %+v, presence %+v; want both from the dht", v.Profile, v.Presence)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	oldProfile, err := c.Routing().GetValue(ctx, identity.ProfileKey(aID))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	if _, err := a.Chat().SetNickname("alice2"); err != nil {
-		t.Fatal(err)
-	}
-	waitWhois(t, c, aID, 30*time.Second, "C sees A's new nickname", func(v chat.UserView) bool { return nick(v) == "alice2" })
-
-	// An attacker outside Parley's rules puts a profile and a presence
-	// signed by its own key under A's keys, and replays A's older profile.
-	mallory := newRawDHT(t, nodes[1], permissive())
-	forgedKey, _, _ := crypto.GenerateEd25519Key(rand.Reader)
-	now := time.Now()
-	forgedProfile := forgedRecord(t, func() ([]byte, error) {
-		return identity.SignProfile(forgedKey, identity.UserInfo{Nickname: "mallory", Seq: ^uint64(0), UpdatedAt: now})
-	})
-	forgedPresence := forgedRecord(t, func() ([]byte, error) {
-		return identity.SignPresence(forgedKey, identity.Presence{Status: identity.Busy, Seq: ^uint64(0), UpdatedAt: now, ExpiresAt: now.Add(time.Hour)})
-	})
-	for _, put := range []struct {
-		key string
-		val []byte
-	}{
-		{identity.ProfileKey(aID), forgedProfile},
-		{identity.ProfileKey(aID), oldProfile},
-		{identity.PresenceKey(aID), forgedPresence},
-	} {
-		// Every node refuses them, so the put reports nothing useful.
-		_ = mallory.PutValue(ctx, put.key, put.val)
-	}
-	v = waitWhois(t, c, aID, 10*time.Second, "C still sees A's own records", func(chat.UserView) bool { return true })
-	if nick(v) != "alice2" || v.Presence.Status != identity.Away {
-		t.Fatalf("after the forgeries C sees %q, %s; want alice2, away", nick(v), v.Presence.Status)
-	}
-	// A clean observer collects what every node serves: only A's latest.
-	spy := &spyValidator{}
-	observer := newRawDHT(t, nodes[1], spy)
-	if _, err := observer.GetValue(ctx, identity.ProfileKey(aID)); err != nil {
-		t.Fatal(err)
-	}
-	seen := spy.values()
-	if len(seen) == 0 {
-		t.Fatal("the observer saw no profile record at all")
-	}
-	for _, val := range seen {
-		u, err := identity.OpenProfile(val)
-		if err != nil || u.UserID != aID || u.Nickname != "alice2" || bytes.Equal(val, oldProfile) {
-			t.Fatalf("a node serves %q of %s (%v); want only A's latest", u.Nickname, u.UserID, err)
+	nodetest.Matrix(t, func(t *testing.T, tr nodetest.Transport) {
+		nodes := nodetest.Network(t, tr, 3, shortTTL)
+		nodetest.Line(t, tr, nodes)
+		a, c := nodes[0], nodes[2]
+		aID := a.Host().ID()
+		if _, err := a.Chat().SetNickname("alice"); err != nil {
+			t.Fatal(err)
 		}
-	}
+		if _, err := a.Chat().SetPresence(identity.Away, "in a line"); err != nil {
+			t.Fatal(err)
+		}
+		v := waitWhois(t, c, aID, 30*time.Second, "C finds A's profile and presence", func(v chat.UserView) bool {
+			return nick(v) == "alice" && v.Presence.Status == identity.Away
+		})
+		if v.Profile.Source != chat.SourceDHT || v.Presence.Source != chat.SourceDHT || v.Presence.Note != "in a line" {
+			t.Fatalf("C's view of A: profile %+v, presence %+v; want both from the dht", v.Profile, v.Presence)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		oldProfile, err := c.Routing().GetValue(ctx, identity.ProfileKey(aID))
+		if err != nil {
+			t.Fatal(err)
+		}
 
-	// A stops gracefully: C sees offline right away, not at expiry.
-	stopped := time.Now()
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
-	v = waitWhois(t, c, aID, presenceTTL, "C sees A offline after a graceful stop", func(v chat.UserView) bool {
-		return v.Presence.Status == identity.Offline
+		if _, err := a.Chat().SetNickname("alice2"); err != nil {
+			t.Fatal(err)
+		}
+		waitWhois(t, c, aID, 30*time.Second, "C sees A's new nickname", func(v chat.UserView) bool { return nick(v) == "alice2" })
+
+		// An attacker outside Parley's rules puts a profile and a presence
+		// signed by its own key under A's keys, and replays A's older profile.
+		mallory := newRawDHT(t, tr, nodes[1], permissive())
+		forgedKey, _, _ := crypto.GenerateEd25519Key(rand.Reader)
+		now := time.Now()
+		forgedProfile := forgedRecord(t, func() ([]byte, error) {
+			return identity.SignProfile(forgedKey, identity.UserInfo{Nickname: "mallory", Seq: ^uint64(0), UpdatedAt: now})
+		})
+		forgedPresence := forgedRecord(t, func() ([]byte, error) {
+			return identity.SignPresence(forgedKey, identity.Presence{Status: identity.Busy, Seq: ^uint64(0), UpdatedAt: now, ExpiresAt: now.Add(time.Hour)})
+		})
+		for _, put := range []struct {
+			key string
+			val []byte
+		}{
+			{identity.ProfileKey(aID), forgedProfile},
+			{identity.ProfileKey(aID), oldProfile},
+			{identity.PresenceKey(aID), forgedPresence},
+		} {
+			// Every node refuses them, so the put reports nothing useful.
+			_ = mallory.PutValue(ctx, put.key, put.val)
+		}
+		v = waitWhois(t, c, aID, 10*time.Second, "C still sees A's own records", func(chat.UserView) bool { return true })
+		if nick(v) != "alice2" || v.Presence.Status != identity.Away {
+			t.Fatalf("after the forgeries C sees %q, %s; want alice2, away", nick(v), v.Presence.Status)
+		}
+		// A clean observer collects what every node serves: only A's latest.
+		spy := &spyValidator{}
+		observer := newRawDHT(t, tr, nodes[1], spy)
+		if _, err := observer.GetValue(ctx, identity.ProfileKey(aID)); err != nil {
+			t.Fatal(err)
+		}
+		seen := spy.values()
+		if len(seen) == 0 {
+			t.Fatal("the observer saw no profile record at all")
+		}
+		for _, val := range seen {
+			u, err := identity.OpenProfile(val)
+			if err != nil || u.UserID != aID || u.Nickname != "alice2" || bytes.Equal(val, oldProfile) {
+				t.Fatalf("a node serves %q of %s (%v); want only A's latest", u.Nickname, u.UserID, err)
+			}
+		}
+
+		// A stops gracefully: C sees offline right away, not at expiry.
+		stopped := time.Now()
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		v = waitWhois(t, c, aID, presenceTTL, "C sees A offline after a graceful stop", func(v chat.UserView) bool {
+			return v.Presence.Status == identity.Offline
+		})
+		if v.Presence.Expired || v.Presence.Source != chat.SourceDHT {
+			t.Fatalf("presence after the stop = %+v; want a published offline record, %v after the stop", v.Presence, time.Since(stopped))
+		}
 	})
-	if v.Presence.Expired || v.Presence.Source != chat.SourceDHT {
-		t.Fatalf("presence after the stop = %+v; want a published offline record, %v after the stop", v.Presence, time.Since(stopped))
-	}
 }
 
 // A node that dies without a word shows as offline once its last
 // presence record expires.
 func TestKilledNodeGoesOfflineAtExpiry(t *testing.T) {
-	nodes := nodetest.Network(t, 3, shortTTL)
-	nodetest.Line(t, nodes)
-	a, c := nodes[0], nodes[2]
-	aID := a.Host().ID()
-	waitWhois(t, c, aID, 30*time.Second, "C finds A online", func(v chat.UserView) bool {
-		return v.Presence.Status == identity.Online && !v.Presence.Expired
+	nodetest.Matrix(t, func(t *testing.T, tr nodetest.Transport) {
+		nodes := nodetest.Network(t, tr, 3, shortTTL)
+		nodetest.Line(t, tr, nodes)
+		a, c := nodes[0], nodes[2]
+		aID := a.Host().ID()
+		waitWhois(t, c, aID, 30*time.Second, "C finds A online", func(v chat.UserView) bool {
+			return v.Presence.Status == identity.Online && !v.Presence.Expired
+		})
+		// Kill A: its host goes away with no offline record, as with kill -9
+		// (the node's own Close, at cleanup, can no longer reach anyone).
+		killed := time.Now()
+		if err := a.Host().Close(); err != nil {
+			t.Fatal(err)
+		}
+		v := waitWhois(t, c, aID, presenceTTL+15*time.Second, "C sees the killed A offline", func(v chat.UserView) bool {
+			return v.Presence.Status == identity.Offline
+		})
+		if !v.Presence.Expired {
+			t.Fatalf("presence = %+v; want the last record, expired", v.Presence)
+		}
+		if took := time.Since(killed); took > presenceTTL+10*time.Second {
+			t.Fatalf("offline after %v; the TTL is %v", took, presenceTTL)
+		}
+		t.Logf("killed node shown offline after %v (TTL %v)", time.Since(killed).Round(time.Millisecond), presenceTTL)
 	})
-	// Kill A: its host goes away with no offline record, as with kill -9
-	// (the node's own Close, at cleanup, can no longer reach anyone).
-	killed := time.Now()
-	if err := a.Host().Close(); err != nil {
-		t.Fatal(err)
-	}
-	v := waitWhois(t, c, aID, presenceTTL+15*time.Second, "C sees the killed A offline", func(v chat.UserView) bool {
-		return v.Presence.Status == identity.Offline
-	})
-	if !v.Presence.Expired {
-		t.Fatalf("presence = %+v; want the last record, expired", v.Presence)
-	}
-	if took := time.Since(killed); took > presenceTTL+10*time.Second {
-		t.Fatalf("offline after %v; the TTL is %v", took, presenceTTL)
-	}
-	t.Logf("killed node shown offline after %v (TTL %v)", time.Since(killed).Round(time.Millisecond), presenceTTL)
 }
 
 func forgedRecord(t *testing.T, sign func() ([]byte, error)) []byte {
@@ -189,10 +193,10 @@ func forgedRecord(t *testing.T, sign func() ([]byte, error)) []byte {
 }
 
 // newRawDHT starts a bare libp2p host with a client-mode kad-dht on
-// Parley's prefix and validator v, connected to via.
-func newRawDHT(t *testing.T, via *node.Node, v record.Validator) *dht.IpfsDHT {
+// Parley's prefix and validator v, listening on tr, connected to via.
+func newRawDHT(t *testing.T, tr nodetest.Transport, via *node.Node, v record.Validator) *dht.IpfsDHT {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
+	h, err := libp2p.New(libp2p.ListenAddrStrings(tr.ListenAddr()), libp2p.DisableRelay())
 	if err != nil {
 		t.Fatal(err)
 	}

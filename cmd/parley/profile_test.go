@@ -22,7 +22,7 @@ func daemonHome(t *testing.T) (string, *node.Node) {
 	if _, err := node.Init(home, node.ProfileLocal, nil); err != nil {
 		t.Fatal(err)
 	}
-	n := nodetest.Start(t, home)
+	n := nodetest.Start(t, nodetest.QUIC, home)
 	token, err := home.ReadToken()
 	if err != nil {
 		t.Fatal(err)

@@ -84,10 +84,10 @@ type user struct {
 	tab    context.Context
 }
 
-// newUser starts a node and its API on 127.0.0.1.
-func newUser(t *testing.T, name string, opts ...nodetest.Option) *user {
+// newUser starts a node on tr and its API on 127.0.0.1.
+func newUser(t *testing.T, name string, tr nodetest.Transport, opts ...nodetest.Option) *user {
 	t.Helper()
-	n := nodetest.New(t, opts...)
+	n := nodetest.New(t, tr, opts...)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -3,31 +3,20 @@ package web_test
 import (
 	"testing"
 
-	"github.com/parley-im/parley/node"
 	"github.com/parley-im/parley/node/nodetest"
 )
-
-// transports runs the messaging flow over each transport the daemons use;
-// the first one also runs the group, the foreign page and the
-// screenshots.
-var transports = []struct{ name, addr string }{
-	{"quic", "/ip4/127.0.0.1/udp/0/quic-v1"},
-	{"tcp", "/ip4/127.0.0.1/tcp/0"},
-}
-
-func only(addr string) nodetest.Option {
-	return func(c *node.Config) { c.Network.Listen = []string{addr} }
-}
 
 // TestPagesMessageLive: A signs in through the link and sends B a friend
 // request; B accepts in its page; they write both ways and both pages show
 // the messages live with the right marks; markup from a peer shows as text.
+// The flow runs over each transport the daemons use; the first one also
+// runs the group, the foreign page and the screenshots.
 func TestPagesMessageLive(t *testing.T) {
 	br := browser(t)
-	for i, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
-			a, b := newUser(t, "A", only(tr.addr)), newUser(t, "B", only(tr.addr))
-			nodetest.Connect(t, a.node, b.node)
+	for i, tr := range nodetest.Transports {
+		t.Run(tr.String(), func(t *testing.T) {
+			a, b := newUser(t, "A", tr), newUser(t, "B", tr)
+			nodetest.Connect(t, tr, a.node, b.node)
 			a.signIn(t, br)
 			b.signIn(t, br)
 			befriend(t, a, b)

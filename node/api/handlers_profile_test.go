@@ -18,10 +18,12 @@ import (
 	"github.com/parley-im/parley/node/nodetest"
 )
 
-// newAPI serves the API of a fresh local node and returns its client.
+// newAPI serves the API of a fresh local node and returns its client. The
+// node talks to no peer, so one transport (QUIC, the daemons' first) is
+// enough.
 func newAPI(t *testing.T) (*api.Client, *node.Node, string) {
 	t.Helper()
-	n := nodetest.New(t)
+	n := nodetest.New(t, nodetest.QUIC)
 	srv := httptest.NewServer(api.NewServer(n, "test-token", nil))
 	t.Cleanup(srv.Close)
 	addr := strings.TrimPrefix(srv.URL, "http://")

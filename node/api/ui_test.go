@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/parley-im/parley/node/api"
+	"github.com/parley-im/parley/node/nodetest"
 )
 
 // linkCode asks for a sign-in link with the API token and returns its
@@ -64,7 +65,7 @@ func (s *served) withToken(t *testing.T, token, method, path string) int {
 }
 
 func TestUILinkWorksOnce(t *testing.T) {
-	s := serve(t)
+	s := serve(t, nodetest.QUIC)
 	code := s.linkCode(t)
 	status, tok := s.redeem(t, code)
 	if status != http.StatusOK || tok == "" {
@@ -85,7 +86,7 @@ func TestUILinkWorksOnce(t *testing.T) {
 }
 
 func TestUISessionCannotMintLinksOrRevoke(t *testing.T) {
-	s := serve(t)
+	s := serve(t, nodetest.QUIC)
 	_, tok := s.redeem(t, s.linkCode(t))
 	if got := s.withToken(t, tok, http.MethodPost, "/v1/ui/links"); got != http.StatusUnauthorized {
 		t.Errorf("POST /v1/ui/links with a page session: HTTP %d, want 401", got)
@@ -101,7 +102,7 @@ func TestUISessionCannotMintLinksOrRevoke(t *testing.T) {
 }
 
 func TestUIRevokeEndsSessionsAndLinks(t *testing.T) {
-	s := serve(t)
+	s := serve(t, nodetest.QUIC)
 	_, tok1 := s.redeem(t, s.linkCode(t))
 	_, tok2 := s.redeem(t, s.linkCode(t))
 	unused := s.linkCode(t)
@@ -126,7 +127,7 @@ func TestUIRevokeEndsSessionsAndLinks(t *testing.T) {
 }
 
 func TestUISignOutEndsOneSession(t *testing.T) {
-	s := serve(t)
+	s := serve(t, nodetest.QUIC)
 	_, tok1 := s.redeem(t, s.linkCode(t))
 	_, tok2 := s.redeem(t, s.linkCode(t))
 	if got := s.withToken(t, tok1, http.MethodDelete, "/v1/ui/session"); got != http.StatusOK {
@@ -141,7 +142,7 @@ func TestUISignOutEndsOneSession(t *testing.T) {
 }
 
 func TestUIRedeemRefusesForeignOrigin(t *testing.T) {
-	s := serve(t)
+	s := serve(t, nodetest.QUIC)
 	code := s.linkCode(t)
 	req := s.request(t, http.MethodPost, "/v1/ui/sessions", `{"code":"`+code+`"}`)
 	req.Header.Del("Authorization")
@@ -155,7 +156,7 @@ func TestUIRedeemRefusesForeignOrigin(t *testing.T) {
 }
 
 func TestPageServedWithCSP(t *testing.T) {
-	s := serve(t)
+	s := serve(t, nodetest.QUIC)
 	for path, ctype := range map[string]string{"/": "text/html", "/ui/app.js": "text/javascript", "/ui/app.css": "text/css"} {
 		req, err := http.NewRequest(http.MethodGet, "http://"+s.addr+path, nil)
 		if err != nil {
