@@ -301,8 +301,8 @@ func checkContent(typ storage.MessageType, content []byte) error {
 	if typ != storage.TypeText {
 		return fmt.Errorf("%w: message type %q is not supported yet (only text)", ErrInvalid, typ)
 	}
-	if len(content) == 0 {
-		return fmt.Errorf("%w: empty message", ErrInvalid)
+	if blank(content) {
+		return fmt.Errorf("%w: empty message (only blanks)", ErrInvalid)
 	}
 	if len(content) > MaxContentSize {
 		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(content), MaxContentSize)

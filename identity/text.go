@@ -10,8 +10,9 @@ import (
 )
 
 // ValidateNickname checks a nickname: 1 to MaxNicknameLength code points of
-// valid UTF-8, no control or bidirectional-override characters (which can
-// make one name look like another), and no leading or trailing space. Its
+// valid UTF-8, no control, bidirectional-override or invisible characters
+// (which can make one name look like another, or look like no name), and no
+// leading or trailing space. Its
 // errors wrap ErrInvalidNickname and say what to fix.
 func ValidateNickname(nickname string) error {
 	if nickname == "" {
@@ -60,23 +61,55 @@ func ValidateAvatar(avatar []byte, mimeType string) error {
 }
 
 // checkText checks user-visible text: valid UTF-8, at most maxLen code
-// points, no control characters, line or paragraph separators, or
-// bidirectional controls.
+// points, no control characters, line or paragraph separators,
+// bidirectional controls, or invisible characters (zero-width space and
+// the other format characters, fillers that render as nothing), which can
+// hide text or make one name look like another. A zero-width joiner is
+// allowed inside an emoji sequence (👩‍💻), where it is what it is for.
 func checkText(s string, maxLen int) error {
 	if !utf8.ValidString(s) {
 		return errors.New("not valid UTF-8")
 	}
 	n := 0
-	for _, r := range s {
+	prev := rune(-1)
+	for i, r := range s {
 		n++
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || isBidiControl(r) {
+		switch {
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || isBidiControl(r):
 			return fmt.Errorf("contains control character %U", r)
+		case r == zeroWidthJoiner && joinsEmoji(prev, s[i+utf8.RuneLen(r):]):
+		case isInvisible(r):
+			return fmt.Errorf("contains invisible character %U", r)
 		}
+		prev = r
 	}
 	if n > maxLen {
 		return fmt.Errorf("%d characters, limit %d", n, maxLen)
 	}
 	return nil
+}
+
+const zeroWidthJoiner = '\u200D'
+
+// isInvisible reports characters that render as nothing: the format
+// characters (Cf: zero-width space and joiners, word joiner, BOM, soft
+// hyphen, tags, ...), the combining grapheme joiner and the Hangul fillers.
+func isInvisible(r rune) bool {
+	switch r {
+	case '\u034F', '\u115F', '\u1160', '\u3164', '\uFFA0':
+		return true
+	}
+	return unicode.Is(unicode.Cf, r)
+}
+
+// joinsEmoji reports whether a zero-width joiner after prev and before
+// rest sits between two emoji (prev may be the emoji's variation selector
+// or skin-tone modifier).
+func joinsEmoji(prev rune, rest string) bool {
+	next, _ := utf8.DecodeRuneInString(rest)
+	isEmoji := func(r rune) bool { return unicode.Is(unicode.So, r) }
+	before := isEmoji(prev) || prev == '\uFE0F' || (prev >= 0x1F3FB && prev <= 0x1F3FF)
+	return before && isEmoji(next)
 }
 
 // isBidiControl reports the explicit bidirectional formatting characters

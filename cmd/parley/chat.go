@@ -78,7 +78,7 @@ func chatTarget(ctx context.Context, client *api.Client, name string) (target, e
 	}
 	gid := g.GroupID
 	return target{
-		name:  g.GroupName + " (group)",
+		name:  visible(g.GroupName) + " (group)",
 		conv:  chat.GroupConversationID(gid),
 		group: true,
 		history: func(ctx context.Context) (chat.HistoryPage, error) {
@@ -141,7 +141,7 @@ func (c *cli) runChat(ctx context.Context, client *api.Client, t target) error {
 				continue
 			}
 			if err := t.send(ctx, line); err != nil {
-				fmt.Fprintf(c.stderr, "not sent: %v\n", err)
+				fmt.Fprintf(c.stderr, "not sent: %s\n", visible(err.Error()))
 			}
 		}
 	}
@@ -195,7 +195,7 @@ func shortID(id string) string {
 
 func dashName(ct storage.ContactInfo) string {
 	if ct.RemarkName != "" {
-		return ct.RemarkName + " (" + ct.UserID + ")"
+		return visible(ct.RemarkName) + " (" + ct.UserID + ")"
 	}
 	return ct.UserID
 }

@@ -67,7 +67,7 @@ func printContacts(w io.Writer, contacts []chat.ContactView) error {
 		if ct.Presence.Note != "" {
 			presence += " (" + oneLine(ct.Presence.Note, 24) + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ct.UserID, dash(ct.RemarkName), nick, presence, dash(strings.Join(ct.Labels, ",")), state)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ct.UserID, dash(oneLine(ct.RemarkName, 32)), nick, presence, dash(oneLine(strings.Join(ct.Labels, ","), 40)), state)
 	}
 	return tw.Flush()
 }
@@ -177,16 +177,6 @@ func (c *cli) blockCommand(block bool) *cobra.Command {
 func dash(s string) string {
 	if s == "" {
 		return "-"
-	}
-	return s
-}
-
-// oneLine shortens s to at most n runes on one line.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n-1]) + "…"
 	}
 	return s
 }

@@ -71,7 +71,7 @@ func (c *cli) printEvent(ev api.Event) error {
 		_, err = fmt.Fprintf(c.stdout, "%s\n", b)
 		return err
 	}
-	data := strings.TrimSpace(string(ev.Data))
+	data := visible(strings.TrimSpace(string(ev.Data)))
 	_, err := fmt.Fprintf(c.stdout, "%s  %-18s %s\n", ev.Time.Local().Format("15:04:05.000"), ev.Type, data)
 	return err
 }

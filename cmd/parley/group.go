@@ -38,7 +38,7 @@ func printGroups(w io.Writer, gs []chat.GroupView) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "GROUP\tNAME\tMEMBERS\tYOUR ROLE\tSTATUS\tEPOCH")
 	for _, g := range gs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\n", g.GroupID, g.GroupName, len(g.Members), dash(string(g.Role)), g.Status, g.Epoch)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\n", g.GroupID, oneLine(g.GroupName, 40), len(g.Members), dash(string(g.Role)), g.Status, g.Epoch)
 	}
 	return tw.Flush()
 }
@@ -67,7 +67,7 @@ func (c *cli) groupRun(use, short, long string, nargs int, call func(cmd *cobra.
 
 func printGroup(w io.Writer, g chat.GroupView) error {
 	fmt.Fprintf(w, "group:   %s\nname:    %s\nowner:   %s\nstatus:  %s\nepoch:   %d (version %d)\n",
-		g.GroupID, g.GroupName, g.OwnerUserID, g.Status, g.Epoch, g.Version)
+		g.GroupID, visible(g.GroupName), g.OwnerUserID, g.Status, g.Epoch, g.Version)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MEMBER\tROLE\tJOINED")
 	for _, m := range g.Members {
@@ -167,7 +167,7 @@ func (c *cli) groupInvitesCommand() *cobra.Command {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "GROUP\tNAME\tINVITED BY\tMEMBERS")
 				for _, g := range gs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", g.GroupID, g.GroupName, g.InvitedBy, len(g.Members))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", g.GroupID, oneLine(g.GroupName, 40), g.InvitedBy, len(g.Members))
 				}
 				return tw.Flush()
 			})

@@ -114,7 +114,7 @@ func formatGroupMessage(m storage.Message) string {
 	if m.Outgoing {
 		return formatMessage(m)
 	}
-	return fmt.Sprintf("%s %s: %s", m.SentAt.Local().Format("2006-01-02 15:04:05"), shortPeer(m.Sender), m.Content)
+	return entry(fmt.Sprintf("%s %s: ", m.SentAt.Local().Format("2006-01-02 15:04:05"), shortPeer(m.Sender)), m.Content)
 }
 
 // formatMessage renders one message as a line: time, direction, text and,
@@ -124,11 +124,11 @@ func formatMessage(m storage.Message) string {
 	if m.Outgoing {
 		dir = ">"
 	}
-	line := fmt.Sprintf("%s %s %s", m.SentAt.Local().Format("2006-01-02 15:04:05"), dir, m.Content)
+	line := entry(fmt.Sprintf("%s %s ", m.SentAt.Local().Format("2006-01-02 15:04:05"), dir), m.Content)
 	if m.Outgoing {
 		line += "  " + statusMark(m.Status)
 		if m.Error != "" {
-			line += " (" + m.Error + ")"
+			line += " (" + oneLine(m.Error, 200) + ")"
 		}
 	}
 	return line
@@ -181,7 +181,7 @@ func (c *cli) conversationsCommand() *cobra.Command {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "PEER\tNAME\tUNREAD\tLAST\tMESSAGE")
 				for _, cv := range convs {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", cv.ID, dash(names[cv.ID]), cv.Unread,
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", cv.ID, dash(oneLine(names[cv.ID], 32)), cv.Unread,
 						cv.UpdatedAt.Local().Format(time.DateTime), oneLine(cv.Last.Content, 40))
 				}
 				return tw.Flush()

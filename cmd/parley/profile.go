@@ -105,7 +105,7 @@ func printMe(w io.Writer, me chat.Me) error {
 	if me.Nickname == "" {
 		fmt.Fprintf(w, "nickname:  - (not published until you set one: parley profile set --nickname NAME)\n")
 	} else {
-		fmt.Fprintf(w, "nickname:  %s\n", me.Nickname)
+		fmt.Fprintf(w, "nickname:  %s\n", visible(me.Nickname))
 	}
 	if len(me.Avatar) > 0 {
 		fmt.Fprintf(w, "avatar:    %s, %d bytes\n", me.AvatarType, len(me.Avatar))
@@ -130,7 +130,7 @@ func printMe(w io.Writer, me chat.Me) error {
 func printMyPresence(w io.Writer, p chat.MyPresence) {
 	fmt.Fprintf(w, "presence:  %s", p.Status)
 	if p.Note != "" {
-		fmt.Fprintf(w, " (%s)", p.Note)
+		fmt.Fprintf(w, " (%s)", visible(p.Note))
 	}
 	if pub := p.Published; pub != nil && pub.Status != p.Status {
 		fmt.Fprintf(w, ", others see %s", pub.Status)

@@ -35,7 +35,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(stderr, "parley: %v\n", err)
+		fmt.Fprintf(stderr, "parley: %s\n", textBlock(err.Error(), "  "))
 		return 1
 	}
 	return 0

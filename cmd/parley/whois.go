@@ -44,7 +44,7 @@ Examples:
 func printUser(w io.Writer, v chat.UserView) error {
 	fmt.Fprintf(w, "peer:      %s\n", v.UserID)
 	if p := v.Profile; p != nil {
-		fmt.Fprintf(w, "nickname:  %s\n", p.Nickname)
+		fmt.Fprintf(w, "nickname:  %s\n", visible(p.Nickname))
 		if len(p.Avatar) > 0 {
 			fmt.Fprintf(w, "avatar:    %s, %d bytes\n", p.AvatarType, len(p.Avatar))
 		}
@@ -55,7 +55,7 @@ func printUser(w io.Writer, v chat.UserView) error {
 	pr := v.Presence
 	fmt.Fprintf(w, "presence:  %s", pr.Status)
 	if pr.Note != "" {
-		fmt.Fprintf(w, " (%s)", pr.Note)
+		fmt.Fprintf(w, " (%s)", visible(pr.Note))
 	}
 	switch {
 	case pr.Source == "":
@@ -67,7 +67,7 @@ func printUser(w io.Writer, v chat.UserView) error {
 	}
 	fmt.Fprintln(w)
 	for _, warn := range v.Warnings {
-		fmt.Fprintf(w, "warning:   %s\n", warn)
+		fmt.Fprintf(w, "warning:   %s\n", visible(warn))
 	}
 	return nil
 }
