@@ -123,9 +123,10 @@ func (r result) String() string {
 // run runs one parley command to its end, with extra environment.
 func run(t *testing.T, extraEnv []string, args ...string) result {
 	t.Helper()
+	bin := parleyBin(t) // the first call builds it: not part of the command's time
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, parleyBin(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env(extraEnv...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
