@@ -19,7 +19,7 @@ func friendPair(t *testing.T) (homeA, homeB string, a, b *node.Node) {
 	t.Helper()
 	homeA, a = daemonHome(t)
 	homeB, b = daemonHome(t)
-	nodetest.Connect(t, a, b)
+	nodetest.Connect(t, nodetest.QUIC, a, b)
 	subB := b.Feed().Subscribe(0)
 	defer subB.Close()
 	subA := a.Feed().Subscribe(0)
