@@ -38,6 +38,13 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	sub := s.node.Feed().Subscribe(after)
 	defer sub.Close()
+	// The stream lasts for hours: the server's read and write timeouts
+	// would cut it off, so it lifts them and bounds each write instead.
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Time{}); err != nil {
+		s.log.Debug("api: event stream without read deadline control", "err", err)
+	}
+	s.writeDeadline(rc)
 
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -53,6 +60,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-keepAlive.C:
+			s.writeDeadline(rc)
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return
 			}
@@ -64,12 +72,25 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) {
 			if types != nil && !types[ev.Type] && ev.Type != chat.EventReset {
 				continue
 			}
+			s.writeDeadline(rc)
 			if err := writeEvent(w, ev); err != nil {
 				s.log.Debug("api: event stream", "err", err)
 				return
 			}
 			flusher.Flush()
 		}
+	}
+}
+
+// writeDeadline gives the event stream's next write the server's write
+// timeout, so that a client that stops reading is let go.
+func (s *Server) writeDeadline(rc *http.ResponseController) {
+	var d time.Time
+	if s.limits.WriteTimeout > 0 {
+		d = time.Now().Add(s.limits.WriteTimeout)
+	}
+	if err := rc.SetWriteDeadline(d); err != nil {
+		s.log.Debug("api: event stream without write deadline control", "err", err)
 	}
 }
 

@@ -24,14 +24,20 @@ type Server struct {
 	log   *slog.Logger
 	mux   *http.ServeMux
 	ui    *uiAuth // the page's sign-in links and sessions
+	// limits bound what clients hold (limits.go).
+	limits Limits
 }
 
-// NewServer returns the API of n, guarded by token.
-func NewServer(n *node.Node, token string, log *slog.Logger) *Server {
+// NewServer returns the API of n, guarded by token, with DefaultLimits
+// unless an option says otherwise.
+func NewServer(n *node.Node, token string, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{node: n, token: token, log: log, mux: http.NewServeMux(), ui: newUIAuth()}
+	s := &Server{node: n, token: token, log: log, mux: http.NewServeMux(), ui: newUIAuth(), limits: DefaultLimits}
+	for _, o := range opts {
+		o(s)
+	}
 	s.routes()
 	return s
 }
@@ -111,22 +117,44 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/", s.notFound)
 }
 
-// ServeHTTP checks Host, Origin and the token, then routes the request.
+// ServeHTTP checks Host, Origin and the token, then routes the request. A
+// refused request is answered at once, without reading its body, and its
+// connection is closed; an authorized one marks its connection as the
+// user's, which the connection cap then keeps (limits.go).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !loopbackHost(r.Host) {
-		s.fail(w, errorf(http.StatusForbidden, CodeForbidden, fmt.Sprintf("host %q is not a loopback name; the API only answers requests for 127.0.0.1, ::1 or localhost", r.Host)))
+	if err := s.admit(r); err != nil {
+		// Connection: close also keeps net/http from reading the body
+		// before it writes the answer.
+		w.Header().Set("Connection", "close")
+		if err.Code == CodeUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+		}
+		s.fail(w, err)
+		// net/http still drains a small body before it closes; the
+		// deadline ends that at once (the answer is written before).
+		if err := http.NewResponseController(w).SetReadDeadline(time.Now()); err != nil {
+			s.log.Debug("api: refused request without read deadline control", "err", err)
+		}
 		return
 	}
-	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r.Host) {
-		s.fail(w, errorf(http.StatusForbidden, CodeForbidden, fmt.Sprintf("origin %q may not use this API", origin)))
-		return
-	}
-	if !s.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
-		s.fail(w, errorf(http.StatusUnauthorized, CodeUnauthorized, "missing or wrong API token: send Authorization: Bearer <token from api.token in the node's home>"))
-		return
+	if accessOf(r) != accessPublic {
+		trustConn(r.Context()) // it showed a token
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// admit checks Host, Origin and the token.
+func (s *Server) admit(r *http.Request) *Error {
+	if !loopbackHost(r.Host) {
+		return errorf(http.StatusForbidden, CodeForbidden, fmt.Sprintf("host %q is not a loopback name; the API only answers requests for 127.0.0.1, ::1 or localhost", r.Host))
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r.Host) {
+		return errorf(http.StatusForbidden, CodeForbidden, fmt.Sprintf("origin %q may not use this API", origin))
+	}
+	if !s.authorized(r) {
+		return errorf(http.StatusUnauthorized, CodeUnauthorized, "missing or wrong API token: send Authorization: Bearer <token from api.token in the node's home>")
+	}
+	return nil
 }
 
 // authorized checks the token the route needs (see accessOf): the API
@@ -193,13 +221,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancelBase()
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: s.limits.ReadHeaderTimeout,
+		ReadTimeout:       s.limits.ReadTimeout,
+		WriteTimeout:      s.limits.WriteTimeout,
+		IdleTimeout:       s.limits.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		ConnContext:       withConn,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(newConnLimiter(ln, s.limits.MaxConns)) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("api server: %w", err)

@@ -39,7 +39,7 @@ type served struct {
 // the test's cleanup stops the API (checking that Serve returns nil,
 // promptly) before the node closes. Tests of the API alone, with no peer,
 // run on QUIC only; tests where peers meet run on both transports.
-func serve(t *testing.T, tr nodetest.Transport) *served {
+func serve(t *testing.T, tr nodetest.Transport, opts ...api.Option) *served {
 	t.Helper()
 	n := nodetest.New(t, tr)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -48,7 +48,7 @@ func serve(t *testing.T, tr nodetest.Transport) *served {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- api.NewServer(n, testToken, nil).Serve(ctx, ln) }()
+	go func() { done <- api.NewServer(n, testToken, nil, opts...).Serve(ctx, ln) }()
 	var stopErr error
 	stopped := false
 	stop := func() error {
