@@ -69,8 +69,8 @@ func (s *Service) dropDeadConns(ev event.EvtPeerIdentificationCompleted) {
 	})
 }
 
-// pingConn does one libp2p ping round trip on c itself (a stream opened
-// with host.NewStream could land on any connection to the peer).
+// pingConn does one libp2p ping on c itself (a stream opened with
+// host.NewStream could land on any connection to the peer).
 func pingConn(ctx context.Context, c network.Conn) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
@@ -91,16 +91,16 @@ func pingConn(ctx context.Context, c network.Conn) error {
 	if err := st.SetProtocol(ping.ID); err != nil {
 		return fmt.Errorf("ping protocol: %w", err)
 	}
-	if err := msmux.SelectProtoOrFail(protocol.ID(ping.ID), st); err != nil {
-		return fmt.Errorf("negotiate ping: %w", err)
-	}
+	// The protocol is negotiated lazily, with the ping's payload: one
+	// round trip for both, as host.NewStream does for a known protocol.
+	lz := msmux.NewMSSelect(st, protocol.ID(ping.ID))
 	want := make([]byte, ping.PingSize)
 	rand.Read(want)
-	if _, err := st.Write(want); err != nil {
+	if _, err := lz.Write(want); err != nil {
 		return fmt.Errorf("ping: %w", err)
 	}
 	got := make([]byte, ping.PingSize)
-	if _, err := io.ReadFull(st, got); err != nil {
+	if _, err := io.ReadFull(lz, got); err != nil {
 		return fmt.Errorf("ping reply: %w", err)
 	}
 	if !bytes.Equal(got, want) {

@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/parley-im/parley/storage"
@@ -119,6 +122,41 @@ func testDialGivesWayToThePeerConnecting(t *testing.T, tr transport) {
 	}
 	connect(t, b, a) // B is back, on an address A did not know
 	awaitDelivered(t, a, hangingDialBound, m.ID)
+}
+
+// The probe of an older connection closes only a dead one: a connection
+// that answers stays, whatever the newer one.
+func TestProbeKeepsALiveConnection(t *testing.T) { forTransports(t, testProbeKeepsALiveConnection) }
+
+func testProbeKeepsALiveConnection(t *testing.T, tr transport) {
+	a, b := newTestPeer(t, tr), newTestPeer(t, tr)
+	connect(t, a, b)
+	conns := a.host.Network().ConnsToPeer(b.id())
+	if len(conns) != 1 {
+		t.Fatalf("A holds %d connections to B, want 1", len(conns))
+	}
+	old := conns[0]
+	// As if identify had just finished on a second, newer connection.
+	a.svc.dropDeadConns(event.EvtPeerIdentificationCompleted{
+		Peer: b.id(), Conn: newerConn{old}, Protocols: []protocol.ID{ping.ID},
+	})
+	pollUntil(t, "the probe to end", func() bool {
+		a.svc.probing.mu.Lock()
+		defer a.svc.probing.mu.Unlock()
+		return !a.svc.probing.peers[b.id()]
+	})
+	if old.IsClosed() {
+		t.Fatal("the probe closed a connection that answers")
+	}
+}
+
+// newerConn is a connection that claims to have opened an hour later.
+type newerConn struct{ network.Conn }
+
+func (c newerConn) Stat() network.ConnStats {
+	st := c.Conn.Stat()
+	st.Opened = st.Opened.Add(time.Hour)
+	return st
 }
 
 // awaitDelivered waits for the delivered receipt of message id on p.
