@@ -78,6 +78,10 @@ func pingConn(ctx context.Context, c network.Conn) error {
 	if err != nil {
 		return fmt.Errorf("open ping stream: %w", err)
 	}
+	// A read blocked on a dead connection ends with the service, not
+	// only at the deadline (defers run last first: after a success the
+	// stream is closed and never reset).
+	defer context.AfterFunc(ctx, func() { st.Reset() })()
 	ok := false
 	defer func() {
 		if !ok {
