@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/parley-im/parley/node/nodetest"
@@ -19,11 +20,18 @@ func TestPagesMessageLive(t *testing.T) {
 			nodetest.Connect(t, tr, a.node, b.node)
 			a.signIn(t, br)
 			b.signIn(t, br)
+			if i == 0 {
+				profile(t, a, "Alice")
+			}
+			if _, err := b.client.SetNickname(context.Background(), "Bob"); err != nil {
+				t.Fatal(err)
+			}
 			befriend(t, a, b)
 			talk(t, a, b)
 			if i == 0 {
 				foreignPage(t, a, b)
 				group(t, a, b)
+				screens(t, a, b)
 			}
 		})
 	}
@@ -88,4 +96,14 @@ func talk(t *testing.T, a, b *user) {
 	}
 	// A is looking at the conversation, so B's message is read at once.
 	b.waitJS(t, `[...document.querySelectorAll('.msg.mine')].every(e => e.dataset.status === 'read')`)
+}
+
+// profile sets the nickname in the page's profile panel.
+func profile(t *testing.T, u *user, nick string) {
+	t.Helper()
+	u.click(t, "#tab-profile")
+	u.waitJS(t, `document.querySelector('#nickname')`)
+	u.typeText(t, "#nickname", nick)
+	u.click(t, "#nickname ~ button.primary, form.form button.primary")
+	u.waitJS(t, `document.querySelector('#me-name').textContent === `+js(nick))
 }

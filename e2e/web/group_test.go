@@ -26,4 +26,11 @@ func group(t *testing.T, a, b *user) {
 	a.enter(t, false)
 	b.waitJS(t, `[...document.querySelectorAll('.msg .text')].some(e => e.textContent === 'hello group')`)
 	b.waitJS(t, `[...document.querySelectorAll('.msg .from')].some(e => e.textContent.length > 0)`)
+
+	// A promotes B in the group's settings.
+	a.click(t, "header button:last-of-type")
+	a.waitJS(t, `document.querySelector('#group-members [data-peer=`+js(b.id())+`]')`)
+	a.click(t, `#group-members [data-peer="`+b.id()+`"] button`)
+	a.waitJS(t, `document.querySelector('#group-members [data-peer=`+js(b.id())+`]').textContent.includes('admin')`)
+	a.screenshot(t, "group-settings", 1440, 900)
 }

@@ -51,7 +51,8 @@ export async function loadAll() {
   renderMe();
 }
 
-function renderMe() {
+/** renderMe draws the owner's name, avatar and the waiting-requests badge. */
+export function renderMe() {
   const me = state.me;
   $('me-name').textContent = (me && me.nickname) || 'No nickname yet';
   const img = $('me-avatar');
@@ -66,14 +67,14 @@ function renderMe() {
 export function selectChats() {
   state.view = 'chats';
   for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.view === 'chats'));
-  $('conv-list').hidden = false;
 }
 
 function selectView(view) {
   state.view = view;
   for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.view === view));
-  $('conv-list').hidden = view !== 'chats';
   if (view === 'chats') {
+    // The list is always in the sidebar; on a narrow screen, show it.
+    document.querySelector('.app').classList.remove('open');
     if (!state.open) showEmpty();
   } else {
     state.open = null;

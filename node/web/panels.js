@@ -3,7 +3,7 @@
 import { h, fill, short, avatar, field } from './dom.js';
 import { call, enc, signOut } from './api.js';
 import { state, nameOf, presenceOf } from './state.js';
-import { loadAll, renderList } from './app.js';
+import { loadAll, renderList, renderMe } from './app.js';
 import { openConversation } from './chat.js';
 import { qrCanvas } from './qr.js';
 
@@ -16,6 +16,8 @@ export function showPanel(view, arg) {
   const make = PANELS[view];
   if (!make) return;
   state.open = null;
+  const tab = view === 'group' ? 'groups' : view;
+  for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.view === tab));
   const body = h('div', { class: 'panel' });
   const status = h('div', { class: 'error', role: 'alert' });
   // unchanged reports whether a list's data is what it drew last, so that
@@ -134,7 +136,7 @@ function groupPanel(ctx) {
         h('span', { class: 'muted' }, `You are ${g.role || 'not a member'} (${g.status}).`)),
       admin ? h('section', {}, h('h3', {}, 'Rename'), h('form', { class: 'form', onsubmit: (e) => { e.preventDefault(); act(() => call('PATCH', base, { name: rename.value.trim() }))(); } },
         field('Name', rename), h('button', { type: 'submit' }, 'Rename'))) : null,
-      admin ? h('section', {}, h('h3', {}, 'Invite'), h('form', { class: 'form', onsubmit: (e) => { e.preventDefault(); if (invite.value) act(() => call('POST', base + '/members', { peer: invite.value }))(); } },
+      admin && invite.options.length ? h('section', {}, h('h3', {}, 'Invite'), h('form', { class: 'form', onsubmit: (e) => { e.preventDefault(); if (invite.value) act(() => call('POST', base + '/members', { peer: invite.value }))(); } },
         field('Friend', invite), h('button', { type: 'submit' }, 'Invite'))) : null,
       h('section', {}, g.status === 'active'
         ? h('button', { class: 'danger', onclick: act(() => call('POST', base + '/leave')) }, 'Leave group')
@@ -168,7 +170,7 @@ function contactsPanel(ctx) {
     state.contacts = new Map(cs.map((c) => [c.user_id, c]));
     if (ctx.unchanged('contacts', cs)) return;
     fill(list, cs.length ? cs.map((c) => {
-      const remark = h('input', { value: c.remark_name || '', 'aria-label': `Remark for ${nameOf(c.user_id)}`, size: '12' });
+      const remark = h('input', { value: c.remark_name || '', 'aria-label': `Remark for ${nameOf(c.user_id)}`, size: '12', placeholder: 'remark' });
       const labels = h('input', { value: (c.labels || []).join(', '), 'aria-label': `Labels for ${nameOf(c.user_id)}`, size: '14', placeholder: 'labels' });
       const act = (f) => () => ctx.run(async () => { await f(); await refresh(); renderList(); });
       const pres = presenceOf(c.user_id);
@@ -204,7 +206,7 @@ function profilePanel(ctx) {
   const status = h('select', { id: 'presence-status' }, ['online', 'away', 'busy', 'invisible', 'offline'].map((s) => h('option', { value: s }, s)));
   const note = h('input', { id: 'presence-note', maxlength: '140', size: '30' });
   const me = () => state.me || {};
-  const save = (f) => ctx.run(async () => { await f(); state.me = await call('GET', '/v1/profile'); refresh(); });
+  const save = (f) => ctx.run(async () => { await f(); state.me = await call('GET', '/v1/profile'); refresh(); renderMe(); });
   fill(ctx.body, view,
     h('section', {}, h('h3', {}, 'Nickname'), h('form', { class: 'form', onsubmit: (e) => { e.preventDefault(); save(() => call('PUT', '/v1/profile', { nickname: nick.value.trim() })); } },
       field('Nickname', nick), h('button', { class: 'primary', type: 'submit' }, 'Save'))),
