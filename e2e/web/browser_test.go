@@ -144,6 +144,11 @@ func eval[T any](t *testing.T, u *user, expr string) T {
 	return v
 }
 
+// evalVoid evaluates expr in the user's page for its effect.
+func evalVoid(u *user, expr string) error {
+	return chromedp.Do(u.tab, chromedp.Evaluate[chromedp.Void](expr))
+}
+
 // text is the page's visible text, for failure messages.
 func (u *user) text(t *testing.T) string {
 	ctx, cancel := context.WithTimeout(u.tab, 2*time.Second)
