@@ -17,36 +17,6 @@ import (
 	"github.com/parley-im/parley/storage"
 )
 
-// ResolvePeer turns a peer ID or a contact's remark name (case-insensitive)
-// into a peer ID.
-func (s *Service) ResolvePeer(name string) (peer.ID, error) {
-	name = strings.TrimSpace(name)
-	if p, err := peer.Decode(name); err == nil {
-		return p, nil
-	}
-	if name == "" {
-		return "", fmt.Errorf("%w: empty name", ErrBadPeer)
-	}
-	var contacts []storage.ContactInfo
-	if err := s.store.View(func(tx *storage.Tx) (err error) { contacts, err = tx.Contacts(); return }); err != nil {
-		return "", err
-	}
-	var found []string
-	for _, c := range contacts {
-		if c.RemarkName != "" && strings.EqualFold(c.RemarkName, name) {
-			found = append(found, c.UserID)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return "", fmt.Errorf("%w: %q is neither a peer id nor a contact's remark name", ErrBadPeer, name)
-	case 1:
-		return peer.Decode(found[0])
-	default:
-		return "", fmt.Errorf("%w: %q names %d contacts; use a peer id", ErrAmbiguousPeer, name, len(found))
-	}
-}
-
 // Contacts lists contacts (friends and blocked peers), optionally only
 // those with label.
 func (s *Service) Contacts(label string) ([]storage.ContactInfo, error) {

@@ -11,11 +11,14 @@ var (
 	ErrTooLarge = errors.New("content too large")
 	// ErrInvalid means a request's content or field is not acceptable.
 	ErrInvalid = errors.New("invalid input")
-	// ErrBadPeer means a peer was named by neither a valid peer ID nor a
-	// contact's remark name.
+	// ErrBadPeer means a peer was named by neither a valid peer ID (or a
+	// prefix of one) nor a contact's remark name or nickname.
 	ErrBadPeer = errors.New("unknown peer")
-	// ErrAmbiguousPeer means a remark name matches more than one contact.
+	// ErrAmbiguousPeer means a name or peer ID prefix matches more than
+	// one peer.
 	ErrAmbiguousPeer = errors.New("ambiguous peer name")
+	// ErrAmbiguousID means an ID prefix matches more than one object.
+	ErrAmbiguousID = errors.New("ambiguous id prefix")
 	// ErrNotFound means the named request or contact does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means the request is not in a state that allows the
@@ -31,6 +34,9 @@ var (
 	// ErrForbidden means this node's role in a group does not allow the
 	// change.
 	ErrForbidden = errors.New("not allowed")
+	// ErrAmbiguousGroup means a group name or ID prefix matches more than
+	// one group.
+	ErrAmbiguousGroup = errors.New("ambiguous group name")
 	// ErrNoGroups means the service runs without GossipSub.
 	ErrNoGroups = errors.New("groups are not available on this node")
 )

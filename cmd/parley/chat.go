@@ -48,6 +48,7 @@ type target struct {
 	name    string
 	conv    string // conversation ID of its messages
 	group   bool
+	names   peerNames // shows the authors of a group's messages
 	history func(ctx context.Context) (chat.HistoryPage, error)
 	send    func(ctx context.Context, text string) error
 	read    func(ctx context.Context) error
@@ -55,12 +56,14 @@ type target struct {
 
 // chatTarget resolves name as a contact, else as a group.
 func chatTarget(ctx context.Context, client *api.Client, name string) (target, error) {
+	names := loadPeerNames(ctx, client)
 	contact, err := client.Contact(ctx, name)
 	if err == nil {
 		id := contact.UserID
 		return target{
-			name: dashName(contact),
-			conv: id,
+			name:  names.show(id),
+			names: names,
+			conv:  id,
 			history: func(ctx context.Context) (chat.HistoryPage, error) {
 				return client.History(ctx, id, "", 20)
 			},
@@ -81,6 +84,7 @@ func chatTarget(ctx context.Context, client *api.Client, name string) (target, e
 		name:  visible(g.GroupName) + " (group)",
 		conv:  chat.GroupConversationID(gid),
 		group: true,
+		names: names,
 		history: func(ctx context.Context) (chat.HistoryPage, error) {
 			return client.GroupHistory(ctx, gid, "", 20)
 		},
@@ -149,7 +153,7 @@ func (c *cli) runChat(ctx context.Context, client *api.Client, t target) error {
 
 func (c *cli) printChatLine(t target, m storage.Message) {
 	if t.group {
-		fmt.Fprintln(c.stdout, formatGroupMessage(m))
+		fmt.Fprintln(c.stdout, formatGroupMessage(m, t.names))
 		return
 	}
 	fmt.Fprintln(c.stdout, formatMessage(m))
@@ -184,18 +188,4 @@ func (c *cli) showChatEvent(ctx context.Context, t target, ev api.Event) error {
 		fmt.Fprintf(c.stdout, "  %s %s\n", statusMark(r.Status), shortID(r.MessageID))
 	}
 	return nil
-}
-
-func shortID(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
-}
-
-func dashName(ct storage.ContactInfo) string {
-	if ct.RemarkName != "" {
-		return visible(ct.RemarkName) + " (" + ct.UserID + ")"
-	}
-	return ct.UserID
 }

@@ -49,7 +49,8 @@ Example:
 				return err
 			}
 			return c.output(req, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "friend request %s to %s: %s\n", req.ID, req.OtherPeer(), req.Status)
+				names := loadPeerNames(cmd.Context(), client, req.OtherPeer())
+				_, err := fmt.Fprintf(w, "friend request %s to %s: %s\n", shortID(req.ID), names.show(req.OtherPeer()), req.Status)
 				return err
 			})
 		},
@@ -82,6 +83,11 @@ func (c *cli) friendRequestsCommand() *cobra.Command {
 					_, err := fmt.Fprintln(w, "no friend requests")
 					return err
 				}
+				others := make([]string, len(reqs))
+				for i, r := range reqs {
+					others[i] = r.OtherPeer()
+				}
+				names := loadPeerNames(cmd.Context(), client, others...)
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tDIRECTION\tPEER\tSTATUS\tWHEN\tMESSAGE")
 				for _, r := range reqs {
@@ -89,7 +95,7 @@ func (c *cli) friendRequestsCommand() *cobra.Command {
 					if r.Outgoing {
 						dir = "to"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, dir, r.OtherPeer(), r.Status, r.CreatedAt.Local().Format("2006-01-02 15:04"), oneLine(r.ReqMessage, 40))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", shortID(r.ID), dir, names.show(r.OtherPeer()), r.Status, r.CreatedAt.Local().Format("2006-01-02 15:04"), oneLine(r.ReqMessage, 40))
 				}
 				return tw.Flush()
 			})
@@ -114,7 +120,8 @@ func (c *cli) friendAnswerCommand(action, short string) *cobra.Command {
 				return err
 			}
 			return c.output(req, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "request %s with %s: %s\n", req.ID, req.OtherPeer(), req.Status)
+				names := loadPeerNames(cmd.Context(), client, req.OtherPeer())
+				_, err := fmt.Fprintf(w, "request %s with %s: %s\n", shortID(req.ID), names.show(req.OtherPeer()), req.Status)
 				return err
 			})
 		},

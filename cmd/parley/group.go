@@ -60,18 +60,18 @@ func (c *cli) groupRun(use, short, long string, nargs int, call func(cmd *cobra.
 			if err != nil {
 				return err
 			}
-			return c.output(g, func(w io.Writer) error { return printGroup(w, g) })
+			return c.output(g, func(w io.Writer) error { return printGroup(w, g, loadPeerNames(cmd.Context(), client)) })
 		},
 	}
 }
 
-func printGroup(w io.Writer, g chat.GroupView) error {
+func printGroup(w io.Writer, g chat.GroupView, names peerNames) error {
 	fmt.Fprintf(w, "group:   %s\nname:    %s\nowner:   %s\nstatus:  %s\nepoch:   %d (version %d)\n",
-		g.GroupID, visible(g.GroupName), g.OwnerUserID, g.Status, g.Epoch, g.Version)
+		g.GroupID, visible(g.GroupName), names.show(g.OwnerUserID), g.Status, g.Epoch, g.Version)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MEMBER\tROLE\tJOINED")
 	for _, m := range g.Members {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", m.UserID, m.Role, m.JoinTime.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", names.show(m.UserID), m.Role, m.JoinTime.Local().Format("2006-01-02 15:04"))
 	}
 	return tw.Flush()
 }
@@ -104,7 +104,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return c.output(g, func(w io.Writer) error { return printGroup(w, g) })
+			return c.output(g, func(w io.Writer) error { return printGroup(w, g, loadPeerNames(cmd.Context(), client)) })
 		},
 	}
 	create.Flags().StringArrayVar(&members, "member", nil, "friend to invite (repeatable)")
@@ -164,10 +164,15 @@ func (c *cli) groupInvitesCommand() *cobra.Command {
 					_, err := fmt.Fprintln(w, "no invitations")
 					return err
 				}
+				inviters := make([]string, len(gs))
+				for i, g := range gs {
+					inviters[i] = g.InvitedBy
+				}
+				names := loadPeerNames(cmd.Context(), client, inviters...)
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "GROUP\tNAME\tINVITED BY\tMEMBERS")
 				for _, g := range gs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", g.GroupID, oneLine(g.GroupName, 40), g.InvitedBy, len(g.Members))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", shortID(g.GroupID), oneLine(g.GroupName, 40), names.show(g.InvitedBy), len(g.Members))
 				}
 				return tw.Flush()
 			})
@@ -215,7 +220,7 @@ func (c *cli) groupSendCommand() *cobra.Command {
 				return err
 			}
 			return c.output(m, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "sent %s to %s\n", m.ID, args[0])
+				_, err := fmt.Fprintf(w, "sent to %s\n", visible(args[0]))
 				return err
 			})
 		},
@@ -239,19 +244,12 @@ func (c *cli) groupHistoryCommand() *cobra.Command {
 				return err
 			}
 			return c.output(page, func(w io.Writer) error {
-				return printPage(w, page, "parley group history "+args[0], true)
+				names := loadPeerNames(cmd.Context(), client)
+				return printPage(w, page, "parley group history "+args[0], &names)
 			})
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 50, "messages per page (1-500)")
 	cmd.Flags().StringVar(&before, "before", "", "cursor of the page to show")
 	return cmd
-}
-
-// shortPeer abbreviates a peer ID for chat lines.
-func shortPeer(id string) string {
-	if len(id) > 12 {
-		return "…" + id[len(id)-6:]
-	}
-	return id
 }

@@ -39,7 +39,8 @@ Examples:
 				return err
 			}
 			return c.output(m, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "queued %s to %s\n", m.ID, m.Recipient)
+				names := loadPeerNames(cmd.Context(), client)
+				_, err := fmt.Fprintf(w, "queued for %s\n", names.show(m.Recipient))
 				return err
 			})
 		},
@@ -68,7 +69,7 @@ Example:
 				return err
 			}
 			return c.output(page, func(w io.Writer) error {
-				return printPage(w, page, "parley history "+args[0], false)
+				return printPage(w, page, "parley history "+args[0], nil)
 			})
 		},
 	}
@@ -90,15 +91,16 @@ func (c *cli) messageText(args []string) (string, error) {
 }
 
 // printPage prints a history page oldest first and how to get the next.
-func printPage(w io.Writer, page chat.HistoryPage, more string, senders bool) error {
+// With names (a group's page) every message shows its author.
+func printPage(w io.Writer, page chat.HistoryPage, more string, names *peerNames) error {
 	if len(page.Messages) == 0 {
 		_, err := fmt.Fprintln(w, "no messages")
 		return err
 	}
 	for i := len(page.Messages) - 1; i >= 0; i-- {
 		m := page.Messages[i]
-		if senders {
-			fmt.Fprintln(w, formatGroupMessage(m))
+		if names != nil {
+			fmt.Fprintln(w, formatGroupMessage(m, *names))
 		} else {
 			fmt.Fprintln(w, formatMessage(m))
 		}
@@ -109,12 +111,12 @@ func printPage(w io.Writer, page chat.HistoryPage, more string, senders bool) er
 	return nil
 }
 
-// formatGroupMessage is formatMessage with the author.
-func formatGroupMessage(m storage.Message) string {
+// formatGroupMessage is formatMessage with the author, by name.
+func formatGroupMessage(m storage.Message, names peerNames) string {
 	if m.Outgoing {
 		return formatMessage(m)
 	}
-	return entry(fmt.Sprintf("%s %s: ", m.SentAt.Local().Format("2006-01-02 15:04:05"), shortPeer(m.Sender)), m.Content)
+	return entry(fmt.Sprintf("%s %s: ", m.SentAt.Local().Format("2006-01-02 15:04:05"), names.show(m.Sender)), m.Content)
 }
 
 // formatMessage renders one message as a line: time, direction, text and,
@@ -170,18 +172,16 @@ func (c *cli) conversationsCommand() *cobra.Command {
 					_, err := fmt.Fprintln(w, "no conversations yet")
 					return err
 				}
-				contacts, err := client.Contacts(cmd.Context(), "")
-				if err != nil {
-					return err
-				}
-				names := make(map[string]string)
-				for _, ct := range contacts {
-					names[ct.UserID] = ct.RemarkName
-				}
+				names := loadPeerNames(cmd.Context(), client)
+				groups := groupNames(cmd.Context(), client)
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "PEER\tNAME\tUNREAD\tLAST\tMESSAGE")
+				fmt.Fprintln(tw, "WITH\tUNREAD\tLAST\tMESSAGE")
 				for _, cv := range convs {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", cv.ID, dash(oneLine(names[cv.ID], 32)), cv.Unread,
+					with := names.show(cv.ID)
+					if isGroupConv(cv.ID) {
+						with = oneLine(groups[cv.ID], 32) + " (group)"
+					}
+					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", with, cv.Unread,
 						cv.UpdatedAt.Local().Format(time.DateTime), oneLine(cv.Last.Content, 40))
 				}
 				return tw.Flush()

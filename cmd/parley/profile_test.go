@@ -57,7 +57,7 @@ func TestProfileCommands(t *testing.T) {
 		{[]string{"presence", "set", "invisible", "--note", "hidden"}, 0, "invisible (hidden), others see offline"},
 		{[]string{"presence", "set", "busy", "--note", "in a meeting"}, 0, "busy (in a meeting)"},
 		{[]string{"whois", self}, 0, "presence:  busy (in a meeting)"},
-		{[]string{"whois", "nobody"}, 1, "neither a peer id nor a contact's remark name"},
+		{[]string{"whois", "nobody"}, 1, "is neither a peer id"},
 		{[]string{"contacts"}, 0, "no contacts yet"},
 	} {
 		code, stdout, stderr := parley(t, append([]string{"--home", home}, tc.args...)...)

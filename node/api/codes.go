@@ -20,9 +20,10 @@ const (
 	CodeBadMultiaddr     Code = 1001 // a multiaddr that does not parse or lacks /p2p/
 	CodeBadPeerID        Code = 1002 // a peer ID that does not parse
 	CodeSelf             Code = 1003 // the request names this node itself
-	CodeAmbiguousPeer    Code = 1004 // a remark name that matches several contacts
+	CodeAmbiguousPeer    Code = 1004 // a peer name or peer ID prefix that matches several
 	CodeBadNickname      Code = 1005 // nickname empty, over 64 characters, or with control characters
 	CodeBadAvatar        Code = 1006 // avatar upload that is not a usable image
+	CodeAmbiguous        Code = 1007 // a group name or an id prefix that matches several
 	CodeUnauthorized     Code = 1100 // missing or wrong bearer token
 	CodeForbidden        Code = 1101 // foreign Host or Origin header
 	CodeNotFriend        Code = 1102 // the peer is not a friend: send a friend request first
@@ -56,6 +57,8 @@ var errorKinds = []struct {
 	{identity.ErrInvalidAvatar, CodeBadAvatar, http.StatusBadRequest},
 	{chat.ErrBadPeer, CodeBadPeerID, http.StatusBadRequest},
 	{chat.ErrAmbiguousPeer, CodeAmbiguousPeer, http.StatusBadRequest},
+	{chat.ErrAmbiguousGroup, CodeAmbiguous, http.StatusBadRequest},
+	{chat.ErrAmbiguousID, CodeAmbiguous, http.StatusBadRequest},
 	{chat.ErrSelf, CodeSelf, http.StatusBadRequest},
 	{chat.ErrInvalid, CodeBadRequest, http.StatusBadRequest},
 	{chat.ErrTooLarge, CodeTooLarge, http.StatusRequestEntityTooLarge},

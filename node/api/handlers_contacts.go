@@ -10,7 +10,8 @@ import (
 	"github.com/parley-im/parley/storage"
 )
 
-// peerParam resolves the {peer} path value: a peer ID or a remark name.
+// peerParam resolves the {peer} path value: a peer ID, a remark name, a
+// contact's unique nickname or a unique peer ID prefix (chat.ResolvePeer).
 func (s *Server) peerParam(r *http.Request) (peer.ID, error) {
 	return s.node.Chat().ResolvePeer(r.PathValue("peer"))
 }
@@ -137,9 +138,9 @@ func (s *Server) postRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	p, err := peer.Decode(body.Peer)
+	p, err := s.node.Chat().ResolvePeer(body.Peer)
 	if err != nil {
-		s.fail(w, errorf(http.StatusBadRequest, CodeBadPeerID, fmt.Sprintf("peer %q is not a peer id: %v", body.Peer, err)))
+		s.fail(w, err)
 		return
 	}
 	req, err := s.node.Chat().AddFriend(p, body.Message)
@@ -162,7 +163,12 @@ func (s *Server) postRequestAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, errorf(http.StatusNotFound, CodeNotFound, fmt.Sprintf("no action %q on a friend request: use accept, reject or cancel", r.PathValue("action"))))
 		return
 	}
-	req, err := act(r.PathValue("id"))
+	id, err := c.ResolveRequest(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	req, err := act(id)
 	if err != nil {
 		s.fail(w, err)
 		return

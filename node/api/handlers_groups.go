@@ -31,6 +31,19 @@ type GroupMessageBody struct {
 	Content string `json:"content"`
 }
 
+// resolveGroupParam replaces the {group} path value, a group ID, a
+// unique prefix of one or a unique name, by the group's ID; on failure it
+// answers with the error and returns false.
+func (s *Server) resolveGroupParam(w http.ResponseWriter, r *http.Request) bool {
+	id, err := s.node.Chat().ResolveGroup(r.PathValue("group"))
+	if err != nil {
+		s.fail(w, err)
+		return false
+	}
+	r.SetPathValue("group", id)
+	return true
+}
+
 // groupResult answers with a group or the error.
 func (s *Server) groupResult(w http.ResponseWriter, g chat.GroupView, err error) {
 	if err != nil {
@@ -69,11 +82,17 @@ func (s *Server) postGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
 	g, err := s.node.Chat().Group(r.PathValue("group"))
 	s.groupResult(w, g, err)
 }
 
 func (s *Server) getGroupMembers(w http.ResponseWriter, r *http.Request) {
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
 	g, err := s.node.Chat().Group(r.PathValue("group"))
 	if err != nil {
 		s.fail(w, err)
@@ -83,6 +102,9 @@ func (s *Server) getGroupMembers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
 	var body RenameGroupBody
 	if err := decodeBody(r, &body); err != nil {
 		s.fail(w, err)
@@ -93,6 +115,9 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
 	if err := s.node.Chat().DeleteGroup(r.PathValue("group")); err != nil {
 		s.fail(w, err)
 		return
@@ -101,11 +126,17 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) postGroupLeave(w http.ResponseWriter, r *http.Request) {
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
 	g, err := s.node.Chat().LeaveGroup(r.PathValue("group"))
 	s.groupResult(w, g, err)
 }
 
 func (s *Server) postGroupMember(w http.ResponseWriter, r *http.Request) {
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
 	var body GroupMemberBody
 	if err := decodeBody(r, &body); err != nil {
 		s.fail(w, err)
@@ -121,6 +152,9 @@ func (s *Server) postGroupMember(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteGroupMember(w http.ResponseWriter, r *http.Request) {
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
 	p, err := s.peerParam(r)
 	if err != nil {
 		s.fail(w, err)
@@ -136,6 +170,9 @@ func (s *Server) deleteGroupAdmin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) setGroupAdmin(w http.ResponseWriter, r *http.Request, admin bool) {
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
 	p, err := s.peerParam(r)
 	if err != nil {
 		s.fail(w, err)
@@ -146,6 +183,9 @@ func (s *Server) setGroupAdmin(w http.ResponseWriter, r *http.Request, admin boo
 }
 
 func (s *Server) postGroupMessage(w http.ResponseWriter, r *http.Request) {
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
 	var body GroupMessageBody
 	if err := decodeBody(r, &body); err != nil {
 		s.fail(w, err)
@@ -160,6 +200,9 @@ func (s *Server) postGroupMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getGroupMessages(w http.ResponseWriter, r *http.Request) {
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
 	limit, err := pageLimit(r)
 	if err != nil {
 		s.fail(w, err)
@@ -184,18 +227,18 @@ func (s *Server) getGroupInvites(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) postGroupInviteAction(w http.ResponseWriter, r *http.Request) {
 	c := s.node.Chat()
-	var (
-		g   chat.GroupView
-		err error
-	)
-	switch r.PathValue("action") {
-	case "accept":
-		g, err = c.AcceptInvite(r.PathValue("group"))
-	case "decline":
-		g, err = c.DeclineInvite(r.PathValue("group"))
-	default:
+	actions := map[string]func(string) (chat.GroupView, error){
+		"accept":  c.AcceptInvite,
+		"decline": c.DeclineInvite,
+	}
+	act, ok := actions[r.PathValue("action")]
+	if !ok {
 		s.fail(w, errorf(http.StatusNotFound, CodeNotFound, `no action "`+r.PathValue("action")+`" on a group invitation: use accept or decline`))
 		return
 	}
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
+	g, err := act(r.PathValue("group"))
 	s.groupResult(w, g, err)
 }

@@ -37,7 +37,12 @@ func (s *Server) postPeers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deletePeer(w http.ResponseWriter, r *http.Request) {
-	if err := s.node.Disconnect(r.PathValue("id")); err != nil {
+	p, err := s.node.Chat().ResolvePeer(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if err := s.node.Disconnect(p.String()); err != nil {
 		s.fail(w, err)
 		return
 	}

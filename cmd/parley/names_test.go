@@ -1,0 +1,99 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/parley-im/parley/chat"
+	"github.com/parley-im/parley/node/nodetest"
+	"github.com/parley-im/parley/storage"
+)
+
+// Wherever a command takes a peer it takes a unique peer ID prefix (six
+// characters after 12D3KooW at least), a …suffix as shown, or a remark
+// name; friend requests and groups take unique ID prefixes; peers are
+// shown by name with a short ID.
+func TestNamesInsteadOfIDs(t *testing.T) {
+	homeA, homeB, a, b := friendPair(t)
+	idA, idB := a.Host().ID().String(), b.Host().ID().String()
+	prefixB := idB[:len("12D3KooW")+6]
+	shortB := "…" + idB[len(idB)-6:]
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string // in stdout (code 0) or stderr
+	}{
+		{[]string{"contacts", "set", prefixB, "--remark", "bobby"}, 0, "bobby"},
+		{[]string{"whois", shortB}, 0, idB},
+		{[]string{"whois", idB[:len("12D3KooW")+5]}, 1, "at least 6 characters after 12D3KooW"},
+		{[]string{"send", "bobby", "hello"}, 0, "queued for bobby (" + shortB + ")"},
+		{[]string{"conversations"}, 0, "bobby (" + shortB + ")"},
+		{[]string{"disconnect", "bobby"}, 0, ""},
+	} {
+		code, stdout, stderr := parley(t, append([]string{"--home", homeA}, tc.args...)...)
+		got := stdout
+		if tc.code != 0 {
+			got = stderr
+		}
+		if code != tc.code || !strings.Contains(got, tc.out) {
+			t.Errorf("parley %s: exit %d, stdout %q, stderr %q; want exit %d with %q", strings.Join(tc.args, " "), code, stdout, stderr, tc.code, tc.out)
+		}
+	}
+	nodetest.Connect(t, nodetest.QUIC, a, b)
+
+	// A stranger's request, listed with a short ID and answered by a
+	// prefix of the request's ID.
+	homeC, c := daemonHome(t)
+	nodetest.Connect(t, nodetest.QUIC, c, a)
+	sub := a.Feed().Subscribe(0)
+	defer sub.Close()
+	code, stdout, stderr := parley(t, "--home", homeC, "--json", "friend", "add", prefixOf(idA))
+	var req storage.FriendRequest
+	if err := json.Unmarshal([]byte(stdout), &req); code != 0 || err != nil {
+		t.Fatalf("friend add by prefix: exit %d, %q %q", code, stdout, stderr)
+	}
+	awaitFeed(t, sub, "A gets C's request", func(ev chat.Event) bool {
+		r, ok := ev.Data.(storage.FriendRequest)
+		return ev.Type == chat.EventFriendRequest && ok && r.ID == req.ID
+	})
+	idC := c.Host().ID().String()
+	code, stdout, _ = parley(t, "--home", homeA, "friend", "requests")
+	if code != 0 || !strings.Contains(stdout, req.ID[:8]+" ") || strings.Contains(stdout, req.ID) || !strings.Contains(stdout, "…"+idC[len(idC)-6:]) {
+		t.Errorf("friend requests: want the short request id %s and C's short id:\n%s", req.ID[:8], stdout)
+	}
+	if code, stdout, stderr := parley(t, "--home", homeA, "friend", "accept", req.ID[:8]); code != 0 || !strings.Contains(stdout, "accepted") {
+		t.Errorf("friend accept by prefix: exit %d, %q %q", code, stdout, stderr)
+	}
+
+	// A group by a prefix of its ID; members by name.
+	code, stdout, stderr = parley(t, "--home", homeA, "--json", "group", "create", "climbers", "--member", "bobby")
+	var g chat.GroupView
+	if err := json.Unmarshal([]byte(stdout), &g); code != 0 || err != nil {
+		t.Fatalf("group create: exit %d, %q %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = parley(t, "--home", homeA, "group", "members", g.GroupID[:6])
+	if code != 0 || !strings.Contains(stdout, "bobby ("+shortB+")") || !strings.Contains(stdout, "you (…"+idA[len(idA)-6:]+")") {
+		t.Errorf("group members by id prefix: exit %d, %q %q", code, stdout, stderr)
+	}
+	if code, _, stderr := parley(t, "--home", homeB, "group", "info", "nosuch"); code == 0 || !strings.Contains(stderr, `no group "nosuch"`) {
+		t.Errorf("group info nosuch: exit %d, %q", code, stderr)
+	}
+}
+
+// prefixOf is the shortest peer ID prefix the CLI takes.
+func prefixOf(id string) string { return id[:len("12D3KooW")+6] }
+
+// Group history shows each author by name with the short ID.
+func TestGroupHistoryShowsAuthorsByName(t *testing.T) {
+	const id = "12D3KooWPDDegm63JkTESNwiBARWTcWv9cSd9N1oGgydttPqfY86"
+	names := peerNames{names: map[string]string{id: "bobby"}}
+	got := formatGroupMessage(storage.Message{Sender: id, Content: "saturday?"}, names)
+	if !strings.HasSuffix(got, " bobby (…PqfY86): saturday?") {
+		t.Errorf("group line %q: want the author as bobby (…PqfY86)", got)
+	}
+	if got := formatGroupMessage(storage.Message{Sender: id, Content: "hi"}, peerNames{}); !strings.HasSuffix(got, " …PqfY86: hi") {
+		t.Errorf("group line of a stranger %q: want its short id", got)
+	}
+}
