@@ -80,6 +80,7 @@ type user struct {
 	name   string
 	node   *node.Node
 	addr   string
+	ln     *dropListener // the API's listener
 	client *api.Client
 	tab    context.Context
 }
@@ -97,14 +98,15 @@ func newUser(t *testing.T, name string, tr nodetest.Transport, opts ...nodetest.
 	token := hex.EncodeToString(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- api.NewServer(n, token, nil).Serve(ctx, ln) }()
+	dl := newDropListener(ln)
+	go func() { done <- api.NewServer(n, token, nil).Serve(ctx, dl) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("%s: Serve: %v", name, err)
 		}
 	})
-	return &user{name: name, node: n, addr: ln.Addr().String(), client: api.NewClient(ln.Addr().String(), token)}
+	return &user{name: name, node: n, addr: ln.Addr().String(), ln: dl, client: api.NewClient(ln.Addr().String(), token)}
 }
 
 func (u *user) id() string { return u.node.Host().ID().String() }

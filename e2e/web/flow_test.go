@@ -31,6 +31,8 @@ func TestPagesMessageLive(t *testing.T) {
 			if i == 0 {
 				foreignPage(t, a, b)
 				group(t, a, b)
+				contactsAndAvatar(t, a, b)
+				resume(t, a, b)
 				screens(t, a, b)
 			}
 		})

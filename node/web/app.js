@@ -22,6 +22,15 @@ async function main() {
   $('app').hidden = false;
   for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => selectView(b.dataset.view));
   selectView('chats');
+  // Escape goes back from a conversation or panel to the list (the only
+  // way back on a narrow screen).
+  document.addEventListener('keydown', (e) => {
+    const app = document.querySelector('.app');
+    if (e.key !== 'Escape' || !app.classList.contains('open')) return;
+    app.classList.remove('open');
+    const b = document.querySelector('#conv-list [aria-current="true"]') || document.querySelector('.tabs [aria-pressed="true"]');
+    if (b) b.focus();
+  });
   const t0 = performance.now();
   await loadAll();
   renderList();
@@ -66,12 +75,12 @@ export function renderMe() {
 /** selectChats shows the conversation list without closing anything. */
 export function selectChats() {
   state.view = 'chats';
-  for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.view === 'chats'));
+  for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-pressed', String(b.dataset.view === 'chats'));
 }
 
 function selectView(view) {
   state.view = view;
-  for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.view === view));
+  for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-pressed', String(b.dataset.view === view));
   if (view === 'chats') {
     // The list is always in the sidebar; on a narrow screen, show it.
     document.querySelector('.app').classList.remove('open');

@@ -17,7 +17,7 @@ export function showPanel(view, arg) {
   if (!make) return;
   state.open = null;
   const tab = view === 'group' ? 'groups' : view;
-  for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.view === tab));
+  for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-pressed', String(b.dataset.view === tab));
   const body = h('div', { class: 'panel' });
   const status = h('div', { class: 'error', role: 'alert' });
   // unchanged reports whether a list's data is what it drew last, so that
@@ -32,6 +32,7 @@ export function showPanel(view, arg) {
     h('h2', { tabindex: '-1', id: 'panel-title' }, p.title)), status, body);
   p.refresh();
   renderList();
+  document.getElementById('panel-title').focus();
 }
 
 /** panelEvent refreshes the shown panel's lists after a feed event. */
@@ -196,7 +197,7 @@ function profilePanel(ctx) {
   const nick = h('input', { id: 'nickname', maxlength: '64', required: true });
   const file = h('input', { id: 'avatar-file', type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp' });
   const preview = h('img', { class: 'preview', alt: 'Avatar preview', hidden: true });
-  const upload = h('button', { type: 'submit', disabled: true }, 'Upload avatar');
+  const upload = h('button', { id: 'avatar-upload', type: 'submit', disabled: true }, 'Upload avatar');
   file.addEventListener('change', () => {
     const f = file.files[0];
     if (preview.src.startsWith('blob:')) URL.revokeObjectURL(preview.src);
