@@ -415,6 +415,12 @@ func ParseBootstrap(addrs []string) ([]peer.AddrInfo, error) {
 func ParsePeerAddr(s string) (*peer.AddrInfo, error) {
 	m, err := ma.NewMultiaddr(strings.TrimSpace(s))
 	if err != nil {
+		if _, id, ok := strings.Cut(s, "/p2p/"); ok {
+			id, _, _ = strings.Cut(id, "/")
+			if _, perr := peer.Decode(id); perr != nil {
+				return nil, fmt.Errorf("%w %q: %q after /p2p/ is not a peer id", ErrBadAddr, s, id)
+			}
+		}
 		return nil, fmt.Errorf("%w %q: %v", ErrBadAddr, s, err)
 	}
 	ai, err := peer.AddrInfoFromP2pAddr(m)

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -55,7 +53,7 @@ func (c *cli) runDaemon(cmd *cobra.Command, args daemonArgs) error {
 	if err != nil {
 		return err
 	}
-	passphrase, err := readPassphrase(args.passphraseFile)
+	passphrase, err := c.keyPassphrase(home, args.passphraseFile)
 	if err != nil {
 		return err
 	}
@@ -143,17 +141,4 @@ func applyDaemonFlags(cfg *node.Config, args daemonArgs) {
 	if args.logLevel != "" {
 		cfg.Log.Level = args.logLevel
 	}
-}
-
-// readPassphrase reads --passphrase-file, else $PARLEY_PASSPHRASE. An empty
-// result means the key is not encrypted.
-func readPassphrase(file string) ([]byte, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("passphrase file: %w", err)
-		}
-		return []byte(strings.TrimRight(string(b), "\r\n")), nil
-	}
-	return []byte(os.Getenv("PARLEY_PASSPHRASE")), nil
 }

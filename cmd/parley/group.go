@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -235,6 +236,9 @@ func (c *cli) groupHistoryCommand() *cobra.Command {
 		Short: "Show a group's messages",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkLimit(limit); err != nil {
+				return err
+			}
 			client, err := c.client()
 			if err != nil {
 				return err
@@ -243,6 +247,9 @@ func (c *cli) groupHistoryCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			page.Next = olderCursor(cmd.Context(), page.Next, func(ctx context.Context, before string) (chat.HistoryPage, error) {
+				return client.GroupHistory(ctx, args[0], before, 1)
+			})
 			return c.output(page, func(w io.Writer) error {
 				names := loadPeerNames(cmd.Context(), client)
 				return printPage(w, page, "parley group history "+args[0], &names)

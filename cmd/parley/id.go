@@ -1,11 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/spf13/cobra"
+
+	"github.com/parley-im/parley/identity"
 )
 
 func (c *cli) idCommand() *cobra.Command {
@@ -16,17 +21,25 @@ func (c *cli) idCommand() *cobra.Command {
 its reachability (public, private or unknown, as AutoNAT found out), the
 addresses through relays when it is behind a NAT, version, profile and
 uptime. Give one of the addresses to a friend: they connect with
-parley connect <address>.
+parley connect <address>. Without a running daemon it shows the peer ID
+from the key file (asking for an encrypted key's passphrase on a terminal,
+or taking PARLEY_PASSPHRASE) and says that the daemon is not running.
 
 Example:
   parley id --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			client, err := c.client()
+			if isNoDaemon(err) {
+				return c.offlineID()
+			}
 			if err != nil {
 				return err
 			}
 			info, err := client.Node(cmd.Context())
+			if isNoDaemon(err) {
+				return c.offlineID()
+			}
 			if err != nil {
 				return err
 			}
@@ -49,4 +62,40 @@ Example:
 			})
 		},
 	}
+}
+
+// offlineInfo is what id says without a daemon: the key file's peer ID.
+type offlineInfo struct {
+	PeerID  string `json:"peer_id"`
+	Home    string `json:"home"`
+	Running bool   `json:"running"`
+}
+
+// offlineID prints the peer ID of the home's key and that no daemon runs.
+func (c *cli) offlineID() error {
+	home, err := c.home()
+	if err != nil {
+		return err
+	}
+	pass, err := c.keyPassphrase(home, "")
+	if err != nil {
+		return err
+	}
+	key, err := identity.Load(home.KeyPath(), pass)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s has no identity yet: create one with parley --home %s init", home.Dir, home.Dir)
+	}
+	if err != nil {
+		return err
+	}
+	id, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("peer id of %s: %w", home.KeyPath(), err)
+	}
+	out := offlineInfo{PeerID: id.String(), Home: home.Dir}
+	return c.output(out, func(w io.Writer) error {
+		fmt.Fprintf(w, "peer:         %s\n", out.PeerID)
+		fmt.Fprintf(w, "daemon:       not running; start it with: parley --home %s daemon\n", home.Dir)
+		return nil
+	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -60,6 +61,9 @@ Example:
   parley history bob --limit 20`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkLimit(limit); err != nil {
+				return err
+			}
 			client, err := c.client()
 			if err != nil {
 				return err
@@ -68,6 +72,9 @@ Example:
 			if err != nil {
 				return err
 			}
+			page.Next = olderCursor(cmd.Context(), page.Next, func(ctx context.Context, before string) (chat.HistoryPage, error) {
+				return client.History(ctx, args[0], before, 1)
+			})
 			return c.output(page, func(w io.Writer) error {
 				return printPage(w, page, "parley history "+args[0], nil)
 			})
@@ -78,16 +85,46 @@ Example:
 	return cmd
 }
 
-// messageText is the text argument, or stdin when it is absent or "-".
+// messageText is the text argument, or stdin when it is absent or "-",
+// refused when it is over what a message may hold.
 func (c *cli) messageText(args []string) (string, error) {
+	text := ""
 	if len(args) > 0 && args[0] != "-" {
-		return args[0], nil
+		text = args[0]
+	} else {
+		b, err := io.ReadAll(io.LimitReader(c.stdin, 1<<20))
+		if err != nil {
+			return "", fmt.Errorf("read stdin: %w", err)
+		}
+		text = strings.TrimRight(string(b), "\n")
 	}
-	b, err := io.ReadAll(io.LimitReader(c.stdin, 1<<20))
-	if err != nil {
-		return "", fmt.Errorf("read stdin: %w", err)
+	if len(text) > chat.MaxContentSize {
+		return "", fmt.Errorf("the message is %d bytes; the limit is %d (%d KiB)", len(text), chat.MaxContentSize, chat.MaxContentSize>>10)
 	}
-	return strings.TrimRight(string(b), "\n"), nil
+	return text, nil
+}
+
+// maxPage is the most messages a history page holds (the API's limit).
+const maxPage = 500
+
+// checkLimit refuses a page size the API would refuse or ignore.
+func checkLimit(limit int) error {
+	if limit < 1 || limit > maxPage {
+		return fmt.Errorf("--limit %d: give 1 to %d messages per page", limit, maxPage)
+	}
+	return nil
+}
+
+// olderCursor returns next when a message older than it exists, else ""
+// (a full page has a cursor even when it holds the oldest message).
+func olderCursor(ctx context.Context, next string, fetch func(ctx context.Context, before string) (chat.HistoryPage, error)) string {
+	if next == "" {
+		return ""
+	}
+	if older, err := fetch(ctx, next); err == nil && len(older.Messages) == 0 {
+		return ""
+	}
+	return next
 }
 
 // printPage prints a history page oldest first and how to get the next.

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+
+	"github.com/parley-im/parley/identity"
 )
 
 func (c *cli) presenceCommand() *cobra.Command {
@@ -51,6 +55,9 @@ Examples:
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"online", "away", "busy", "invisible", "offline"},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if n := utf8.RuneCountInString(note); n > identity.MaxPresenceNoteLength {
+				return fmt.Errorf("the note is %d characters; the limit is %d", n, identity.MaxPresenceNoteLength)
+			}
 			client, err := c.client()
 			if err != nil {
 				return err

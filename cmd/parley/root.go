@@ -35,7 +35,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(stderr, "parley: %s\n", textBlock(err.Error(), "  "))
+		c.printError(err)
 		return 1
 	}
 	return 0
@@ -81,6 +81,8 @@ Connect to a peer: parley connect /ip4/192.0.2.7/tcp/4001/p2p/12D3Koo...`,
 		c.bootstrapCommand(),
 		c.uiCommand(),
 	)
+	addExamples(root)
+	explainArgs(root)
 	return root
 }
 
