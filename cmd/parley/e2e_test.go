@@ -439,9 +439,13 @@ func TestStartAfterKill9(t *testing.T) {
 		t.Logf("no stale api file after kill -9 (%v); the check below is weaker", err)
 	}
 
-	res := run(t, nil, "--home", home, "id")
+	res := run(t, nil, "--home", home, "peers")
 	if res.code == 0 || !strings.Contains(res.stderr, "no parley daemon is running") || !strings.Contains(res.stderr, "parley --home "+home+" daemon") {
-		t.Errorf("parley id with a dead daemon: %s\nwant a non-zero exit saying no daemon runs and how to start one", res)
+		t.Errorf("parley peers with a dead daemon: %s\nwant a non-zero exit saying no daemon runs and how to start one", res)
+	}
+	res = run(t, nil, "--home", home, "id")
+	if res.code != 0 || !strings.Contains(res.stdout, first.peer) || !strings.Contains(res.stdout, "not running") {
+		t.Errorf("parley id with a dead daemon: %s\nwant the key's peer and that the daemon is not running", res)
 	}
 
 	again := startDaemon(t, home)
@@ -613,11 +617,12 @@ func TestConnectRefusesBadAddress(t *testing.T) {
 	}
 }
 
-// With no daemon, a client command says so and how to start one.
+// With no daemon, a client command says so and how to start one (id
+// shows the key's peer ID: TestIDWithoutDaemon).
 func TestClientWithoutDaemon(t *testing.T) {
 	t.Parallel()
 	for _, home := range []string{t.TempDir(), initializedHome(t)} {
-		for _, args := range [][]string{{"id"}, {"peers"}, {"connect", "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWPDDegm63JkTESNwiBARWTcWv9cSd9N1oGgydttPqfY86"}, {"events"}} {
+		for _, args := range [][]string{{"peers"}, {"connect", "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWPDDegm63JkTESNwiBARWTcWv9cSd9N1oGgydttPqfY86"}, {"events"}} {
 			res := run(t, nil, append([]string{"--home", home}, args...)...)
 			if res.code == 0 || !strings.Contains(res.stderr, "no parley daemon is running") || !strings.Contains(res.stderr, "parley --home "+home+" daemon") {
 				t.Errorf("parley %s with no daemon: %s\nwant a non-zero exit saying no daemon runs and how to start one", args[0], res)
