@@ -93,6 +93,10 @@ type NetworkConfig struct {
 	MaxMemoryMiB int `toml:"max_memory_mib"`
 	// MaxFDs bounds the file descriptors the resource manager hands out.
 	MaxFDs int `toml:"max_fds"`
+	// MaxInboundPerIP bounds the inbound connections that strangers (not
+	// friends) hold from one IP address; 0 is no bound (the local profile,
+	// whose peers all share 127.0.0.1). See connlimit.go.
+	MaxInboundPerIP int `toml:"max_inbound_per_ip"`
 }
 
 // RelayConfig limits what the circuit relay service (network.relay_service,
@@ -156,6 +160,7 @@ func ProfileConfig(profile string) (Config, error) {
 			ConnHigh:            96,
 			MaxMemoryMiB:        128,
 			MaxFDs:              512,
+			MaxInboundPerIP:     8,
 		},
 		Relay: RelayConfig{
 			MaxReservations:      128,
@@ -194,6 +199,7 @@ func ProfileConfig(profile string) (Config, error) {
 		c.API.Listen = "127.0.0.1:0"
 		c.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 		c.Network.DHTMode = DHTServer
+		c.Network.MaxInboundPerIP = 0
 	default:
 		return Config{}, fmt.Errorf("%w: profile %q: want %s, %s or %s", ErrBadConfig, profile, ProfileDefault, ProfileServer, ProfileLocal)
 	}
@@ -333,6 +339,9 @@ func (c Config) Validate() error {
 	}
 	if c.Network.MaxFDs < 32 {
 		return bad("network.max_fds", "%d: at least 32", c.Network.MaxFDs)
+	}
+	if c.Network.MaxInboundPerIP < 0 {
+		return bad("network.max_inbound_per_ip", "%d: 0 (no bound) or more", c.Network.MaxInboundPerIP)
 	}
 	if c.Storage.GCInterval < 0 {
 		return bad("storage.gc_interval", "must not be negative")

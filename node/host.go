@@ -41,6 +41,9 @@ type hostParts struct {
 	holePunch holepunch.EventTracer
 	// gater decides which connections may open (nil: all).
 	gater coreconnmgr.ConnectionGater
+	// friend tells whether a peer is a friend, whose connections the
+	// inbound limits never refuse (nil: nobody is).
+	friend func(peer.ID) bool
 }
 
 // buildHost makes the libp2p host: TCP and QUIC v1, Noise (preferred) and
@@ -51,7 +54,7 @@ type hostParts struct {
 // relay service within cfg.Relay's limits.
 func buildHost(cfg Config, key crypto.PrivKey, reg prometheus.Registerer, userAgent string, parts hostParts) (host.Host, error) {
 	netCfg := cfg.Network
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(resourceLimits(netCfg)))
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(resourceLimits(netCfg)), subnetLimits())
 	if err != nil {
 		return nil, fmt.Errorf("resource manager: %w", err)
 	}
@@ -59,6 +62,19 @@ func buildHost(cfg Config, key crypto.PrivKey, reg prometheus.Registerer, userAg
 	if err != nil {
 		rm.Close()
 		return nil, fmt.Errorf("connection manager: %w", err)
+	}
+	friend := parts.friend
+	if friend == nil {
+		friend = func(peer.ID) bool { return false }
+	}
+	// Strangers may fill the resource manager's inbound slots only up to
+	// friendReserve short of its limit, so a friend always finds one.
+	inbound := newInboundLimiter(friend, netCfg.MaxInboundPerIP, inboundConnLimit(netCfg)-friendReserve)
+	inbound.protect = func(p peer.ID) { cm.Protect(p, friendTag) }
+	// The limiter counts what it admits, so it is asked last.
+	gaters := gateChain{inbound}
+	if parts.gater != nil {
+		gaters = gateChain{parts.gater, inbound}
 	}
 	opts := []libp2p.Option{
 		libp2p.Identity(key),
@@ -73,9 +89,7 @@ func buildHost(cfg Config, key crypto.PrivKey, reg prometheus.Registerer, userAg
 		libp2p.PrometheusRegisterer(reg),
 		libp2p.UserAgent(userAgent),
 	}
-	if parts.gater != nil {
-		opts = append(opts, libp2p.ConnectionGater(parts.gater))
-	}
+	opts = append(opts, libp2p.ConnectionGater(gaters))
 	switch netCfg.Reachability {
 	case ReachabilityPublic:
 		opts = append(opts, libp2p.ForceReachabilityPublic())
@@ -107,24 +121,30 @@ func buildHost(cfg Config, key crypto.PrivKey, reg prometheus.Registerer, userAg
 	if err != nil {
 		return nil, fmt.Errorf("libp2p host: %w", err)
 	}
+	h.Network().Notify(inbound)
 	return h, nil
 }
 
 // resourceLimits scales libp2p's default limits to the configured memory
 // and file descriptors, then lets the node hold the connections its
-// connection manager allows (twice the high watermark, so that trimming,
-// not refusal, is what keeps the count down): the scaled defaults admit
-// only 64 inbound connections for 128 MiB, fewer than the owner of a
-// large group needs.
+// connection manager allows (twice the high watermark each way, so that
+// trimming, not refusal, is what keeps the count down): the scaled
+// defaults admit only 64 inbound connections for 128 MiB, fewer than the
+// owner of a large group needs. Inbound and outbound connections have a
+// limit each and the total is their sum, so inbound ones, which strangers
+// open, never leave the node's own dials without room.
 func resourceLimits(cfg NetworkConfig) rcmgr.ConcreteLimitConfig {
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
 	scaled := limits.Scale(int64(cfg.MaxMemoryMiB)<<20, cfg.MaxFDs)
-	conns := rcmgr.LimitVal(max(128, 2*cfg.ConnHigh))
+	conns := rcmgr.LimitVal(inboundConnLimit(cfg))
 	return rcmgr.PartialLimitConfig{
-		System: rcmgr.ResourceLimits{Conns: conns, ConnsInbound: conns, ConnsOutbound: conns},
+		System: rcmgr.ResourceLimits{Conns: 2 * conns, ConnsInbound: conns, ConnsOutbound: conns},
 	}.Build(scaled)
 }
+
+// inboundConnLimit is the resource manager's limit on inbound connections.
+func inboundConnLimit(cfg NetworkConfig) int { return max(128, 2*cfg.ConnHigh) }
 
 // dhtRouting is what the node needs of either DHT flavour.
 type dhtRouting interface {

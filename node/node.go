@@ -130,6 +130,7 @@ func New(opts Options) (_ *Node, err error) {
 		relays:    relaySrc,
 		holePunch: &holePunchTracer{log: log.With("component", "nat"), feed: n.feed},
 		gater:     n.gate,
+		friend:    n.isFriend,
 	})
 	if err != nil {
 		return nil, err
