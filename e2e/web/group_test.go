@@ -1,6 +1,36 @@
 package web_test
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley-im/parley/chat"
+	"github.com/parley-im/parley/storage"
+)
+
+// waitNodeEvent waits until u's node has published an event match
+// accepts; the feed replays what it buffered, so an event that came
+// before the call counts.
+func waitNodeEvent(t *testing.T, u *user, what string, match func(chat.Event) bool) {
+	t.Helper()
+	sub := u.node.Feed().Subscribe(1)
+	defer sub.Close()
+	timeout := time.After(waitFor)
+	for {
+		select {
+		case ev, ok := <-sub.Events():
+			if !ok {
+				t.Fatalf("waiting for %s: the feed closed", what)
+			}
+			if match(ev) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("waiting for %s: timed out", what)
+		}
+	}
+}
 
 // group: A creates a group with B in its page, B joins in its page, and a
 // message of A's reaches B's page live.
@@ -26,6 +56,11 @@ func group(t *testing.T, a, b *user) {
 	a.enter(t, false)
 	b.waitJS(t, `[...document.querySelectorAll('.msg .text')].some(e => e.textContent === 'hello group')`)
 	b.waitJS(t, `[...document.querySelectorAll('.msg .from')].some(e => e.textContent.length > 0)`)
+	// B has the group open, so its page marks the message read at once.
+	waitNodeEvent(t, b, "B's page reads the group message", func(ev chat.Event) bool {
+		r, ok := ev.Data.(chat.ReceiptEvent)
+		return ok && ev.Type == chat.EventReceipt && strings.HasPrefix(r.ConversationID, "group:") && r.Status == storage.StatusRead
+	})
 
 	// A promotes B in the group's settings.
 	a.click(t, "header button:last-of-type")

@@ -116,3 +116,11 @@ func (c *Client) AnswerGroupInvite(ctx context.Context, group, action string) (c
 	err := c.do(ctx, http.MethodPost, "/v1/group-invites/"+url.PathEscape(group)+"/"+url.PathEscape(action), nil, &out)
 	return out, err
 }
+
+// MarkGroupRead marks a group's conversation read and returns how many
+// messages were unread.
+func (c *Client) MarkGroupRead(ctx context.Context, group string) (int, error) {
+	var out ReadResult
+	err := c.do(ctx, http.MethodPost, groupPath(group)+"/read", nil, &out)
+	return out.Marked, err
+}

@@ -90,6 +90,7 @@ func (s *Server) routes() {
 		{pattern: "DELETE /v1/groups/{group}/admins/{peer}", handler: s.deleteGroupAdmin},
 		{pattern: "POST /v1/groups/{group}/messages", handler: s.postGroupMessage, maxBody: maxSendBody},
 		{pattern: "GET /v1/groups/{group}/messages", handler: s.getGroupMessages},
+		{pattern: "POST /v1/groups/{group}/read", handler: s.postGroupRead},
 		{pattern: "GET /v1/group-invites", handler: s.getGroupInvites},
 		{pattern: "POST /v1/group-invites/{group}/{action}", handler: s.postGroupInviteAction},
 

@@ -141,12 +141,12 @@ async function submit() {
 let reading = false;
 async function markRead() {
   const c = cur;
-  if (!c || c.target.kind !== 'dm' || document.visibilityState !== 'visible' || reading) return;
+  if (!c || document.visibilityState !== 'visible' || reading) return;
   const conv = state.convs.find((x) => x.id === c.id);
   if (conv && conv.unread === 0 && !c.pendingRead) return;
   reading = true; c.pendingRead = false;
   try {
-    await call('POST', `/v1/conversations/${enc(c.target.id)}/read`);
+    await call('POST', c.target.kind === 'group' ? `/v1/groups/${enc(c.target.id)}/read` : `/v1/conversations/${enc(c.target.id)}/read`);
     if (conv) conv.unread = 0;
     renderList();
   } catch (e) {
