@@ -81,6 +81,7 @@ type user struct {
 	node   *node.Node
 	addr   string
 	ln     *dropListener // the API's listener
+	link   string        // the sign-in link, used
 	client *api.Client
 	tab    context.Context
 }
@@ -124,6 +125,10 @@ func (u *user) signIn(t *testing.T, browser context.Context) {
 		t.Fatalf("%s: open link: %v", u.name, err)
 	}
 	u.waitJS(t, `document.body.dataset.ready === 'true'`)
+	if got := eval[string](t, u, `location.href`); got != "http://"+u.addr+"/" {
+		t.Errorf("%s: after sign-in the address bar shows %s, want the code gone", u.name, got)
+	}
+	u.link = link.URL
 }
 
 // waitJS waits until expr is truthy in the user's page.

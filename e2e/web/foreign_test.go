@@ -84,6 +84,14 @@ func foreignPage(t *testing.T, a, b *user) {
 		t.Fatal(err)
 	}
 	a.waitJS(t, `document.body.dataset.ready === 'true'`)
+	// The used link signs nobody in: a new tab that opens it is told so.
+	other := tab(t, a.tab)
+	if err := chromedp.Do(other, chromedp.Navigate(a.link)); err != nil {
+		t.Fatal(err)
+	}
+	u2 := &user{name: "A's second tab", tab: other, addr: a.addr}
+	u2.waitJS(t, `!document.querySelector('#signin').hidden && document.querySelector('#signin-msg').textContent.includes('used or expired')`)
+	u2.screenshot(t, "signin", 1440, 900)
 	// The CSP holds: a script element with inline code does not run.
 	if got := eval[string](t, a, `(() => { const s = document.createElement('script'); s.textContent = 'window.inlineRan = 1'; document.body.append(s); return String(window.inlineRan); })()`); got != "undefined" {
 		t.Errorf("inline script ran in the page despite its CSP: window.inlineRan = %s", got)
