@@ -16,10 +16,11 @@ import (
 // checked.
 var errStateGap = errors.New("state skips versions")
 
-// applyState checks a signed state against the group's current one and,
+// applyState judges a signed state against the group's held chain and,
 // when it is a valid successor (or the winner of a tie), stores it. It
-// reports whether the group changed. from is the peer it came from, asked
-// for the missing chain on a gap.
+// reports whether the group changed. from is the peer it came from: on a
+// gap it is asked for the missing chain, if it is a member of the held
+// state (requestSync checks).
 func (s *Service) applyState(ss *pb.SignedState, from peer.ID) (bool, error) {
 	st, signer, err := openState(ss)
 	if err != nil {
@@ -29,69 +30,44 @@ func (s *Service) applyState(ss *pb.SignedState, from peer.ID) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("%w: group id", ErrInvalid)
 	}
-	signed, err := proto.Marshal(ss)
-	if err != nil {
-		return false, fmt.Errorf("encode group state: %w", err)
-	}
-	self := s.host.ID()
 	var rec storage.Group
-	changed := false
+	var verdict stateVerdict
 	err = s.store.Update(func(tx *storage.Tx) error {
-		changed = false
 		cur, err := tx.Group(gid)
 		if err != nil {
 			return err
 		}
-		curSS, curST, err := decodeStored(cur.State)
-		if err != nil {
+		if verdict, err = judgeState(tx, cur, ss, st, signer); err != nil || verdict != stateNext {
 			return err
 		}
-		switch {
-		case st.GetVersion() < curST.GetVersion():
-			return nil // old news
-		case st.GetVersion() == curST.GetVersion():
-			if stateHash(ss) >= stateHash(curSS) {
-				return nil // the same state, or the loser of a tie
-			}
-			prev, err := stateAt(tx, gid, st.GetVersion()-1)
-			if err != nil {
-				return err
-			}
-			if err := checkTransition(prev, st, signer); err != nil {
-				return err
-			}
-		case st.GetVersion() > curST.GetVersion()+1:
-			return errStateGap
-		default:
-			if err := checkTransition(curST, st, signer); err != nil {
-				return err
-			}
-		}
-		status := cur.Status
-		if memberIndex(st, self) < 0 && status == storage.GroupActive {
-			status = storage.GroupRemoved
-		}
-		rec = groupRecord(st, signed, status, cur.InvitedBy)
-		if err := tx.PutGroup(rec); err != nil {
-			return err
-		}
-		changed = true
-		return tx.PutGroupState(gid, st.GetVersion(), signed)
+		rec, err = storeState(tx, cur, ss, st, s.host.ID())
+		return err
 	})
-	if errors.Is(err, errStateGap) {
-		s.requestSync(gid, from)
-	}
-	if err != nil || !changed {
+	if err != nil {
 		return false, err
 	}
-	s.refreshGroup(gid)
+	switch verdict {
+	case stateAhead:
+		s.requestSync(gid, from)
+		return false, errStateGap
+	case stateNext:
+		s.announceState(rec)
+		return true, nil
+	}
+	return false, nil
+}
+
+// announceState tells the cache, the topic and the feed of a stored state.
+// A state that removed this node leaves the topic in the background: it
+// may have been read from that topic, whose reader the leaving waits for.
+func (s *Service) announceState(rec storage.Group) {
+	s.refreshGroup(rec.Info.GroupID)
 	action := GroupChanged
 	if rec.Status == storage.GroupRemoved {
 		action = GroupRemoved
-		s.leaveTopic(gid)
+		s.leaveTopicSoon(rec.Info.GroupID)
 	}
 	s.publish(EventGroup, GroupEvent{Action: action, Group: s.viewOf(rec)})
-	return true, nil
 }
 
 // decodeStored decodes the signed state kept in a group record.
@@ -107,28 +83,18 @@ func decodeStored(raw []byte) (*pb.SignedState, *pb.GroupState, error) {
 	return ss, st, nil
 }
 
-// stateAt returns the state of a version from the stored chain.
+// stateAt returns the state of a version from the stored chain, or
+// ErrNotFound.
 func stateAt(tx *storage.Tx, gid string, version uint64) (*pb.GroupState, error) {
-	chain, err := tx.GroupStatesAfter(gid, version-1, 1)
-	if err != nil {
-		return nil, err
-	}
-	if len(chain) == 0 {
-		return nil, fmt.Errorf("%w: state %d of group %s", ErrNotFound, version, gid)
-	}
-	_, st, err := decodeStored(chain[0])
-	if err != nil {
-		return nil, err
-	}
-	if st.GetVersion() != version {
-		return nil, fmt.Errorf("%w: state %d of group %s", ErrNotFound, version, gid)
-	}
-	return st, nil
+	_, st, err := storedStateAt(tx, gid, version)
+	return st, err
 }
 
 // groupInvite handles an invitation from a friend (inside receive's
 // transaction): the state must be signed by the sender, who must be an
-// owner or admin of it, and list this node.
+// owner or admin of it, and list this node. An invitation to a group this
+// node holds is judged against the held chain (heldInvite); only one to a
+// group it has never seen is taken on the word of its state.
 func (in *inbound) groupInvite(gi *pb.GroupInvite) error {
 	if !in.contact.Friend {
 		in.res.ack(in.frame.Id, pb.Ack_NOT_FRIEND, "")
@@ -143,18 +109,23 @@ func (in *inbound) groupInvite(gi *pb.GroupInvite) error {
 	gid, _ := idString(st.GetGroupId())
 	cur, err := in.tx.Group(gid)
 	switch {
-	case err == nil && cur.Status == storage.GroupActive:
-		// Already in: this is just a newer state; the topic or sync brings it.
-		in.res.ack(in.frame.Id, pb.Ack_OK, "")
-		in.res.groupStates = append(in.res.groupStates, pendingState{gi.GetState(), in.remote})
-		return in.tx.PutGroupKey(gid, gi.GetKey().GetEpoch(), gi.GetKey().GetKey())
-	case err != nil && !errors.Is(err, storage.ErrNotFound):
+	case err == nil:
+		return in.heldInvite(cur, gi.GetState(), st, gi.GetKey().GetKey())
+	case !errors.Is(err, storage.ErrNotFound):
 		return err
 	}
-	signed, err := proto.Marshal(gi.GetState())
+	return in.newInvite(gi.GetState(), st, gi.GetKey().GetKey(), nil)
+}
+
+// newInvite stores an invitation as the group's record, state and key of
+// its epoch; old, when not nil, is the record it replaces (an invitation
+// back into a group this node left or was removed from).
+func (in *inbound) newInvite(ss *pb.SignedState, st *pb.GroupState, key []byte, old *storage.Group) error {
+	signed, err := proto.Marshal(ss)
 	if err != nil {
 		return fmt.Errorf("encode group state: %w", err)
 	}
+	gid, _ := idString(st.GetGroupId())
 	rec := groupRecord(st, signed, storage.GroupInvited, in.from)
 	if err := in.tx.PutGroup(rec); err != nil {
 		return err
@@ -162,7 +133,12 @@ func (in *inbound) groupInvite(gi *pb.GroupInvite) error {
 	if err := in.tx.PutGroupState(gid, st.GetVersion(), signed); err != nil {
 		return err
 	}
-	if err := in.tx.PutGroupKey(gid, st.GetEpoch(), gi.GetKey().GetKey()); err != nil {
+	if old == nil {
+		err = in.tx.PutGroupKey(gid, st.GetEpoch(), key)
+	} else {
+		_, err = keepEpochKey(in.tx, gid, st, key)
+	}
+	if err != nil {
 		return err
 	}
 	in.res.refresh = append(in.res.refresh, gid)
@@ -171,9 +147,105 @@ func (in *inbound) groupInvite(gi *pb.GroupInvite) error {
 	return nil
 }
 
-// groupKey handles the key of a new epoch from the admin that started it.
-// The state comes along and is applied after the commit; the key is kept
-// when the state checks out against the group this node has.
+// heldInvite handles an invitation to a group this node holds. While it
+// is a member (or invited), the invitation is one more keyed state of the
+// chain (keyedState). After it left or was removed, it is an invitation
+// back: taken when the held chain accepts its state, or when the state is
+// ahead of the chain and signed by an admin of the held state, the one
+// the node trusted last.
+func (in *inbound) heldInvite(cur storage.Group, ss *pb.SignedState, st *pb.GroupState, key []byte) error {
+	if cur.Status == storage.GroupActive || cur.Status == storage.GroupInvited {
+		ok, err := in.keyedState(cur, ss, st, key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			in.res.ack(in.frame.Id, pb.Ack_INVALID, "invitation refused by the group's chain")
+			return nil
+		}
+		in.res.ack(in.frame.Id, pb.Ack_OK, "")
+		return nil
+	}
+	verdict, err := judgeState(in.tx, cur, ss, st, in.remote)
+	if errors.Is(err, errRefusedState) {
+		in.res.ack(in.frame.Id, pb.Ack_INVALID, "invitation refused by the group's chain")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, held, err := decodeStored(cur.State)
+	if err != nil {
+		return err
+	}
+	switch {
+	case verdict == stateNext, verdict == stateAhead && isAdmin(held, in.remote):
+		return in.newInvite(ss, st, key, &cur)
+	case verdict == stateAhead:
+		in.res.ack(in.frame.Id, pb.Ack_INVALID, "invitation by someone who is no admin of the group")
+	default:
+		in.res.ack(in.frame.Id, pb.Ack_OK, "") // an old invitation, delivered again
+	}
+	return nil
+}
+
+// keyedState takes a state that came with a key by DM (an invitation to
+// a held group, a key update) into the held chain, and the key with it.
+// The state is judged against the held chain; a successor is stored (its
+// events and refresh left for after the commit). The key is kept only for
+// the epoch of a state the chain holds (keepEpochKey), or, for a state
+// ahead of the chain, until the chain reaches it (keepPendingKey); a sync
+// with the members fetches the chain in between. It reports false when
+// the chain refuses the state.
+func (in *inbound) keyedState(cur storage.Group, ss *pb.SignedState, st *pb.GroupState, key []byte) (bool, error) {
+	gid := cur.Info.GroupID
+	verdict, err := judgeState(in.tx, cur, ss, st, in.remote)
+	if errors.Is(err, errRefusedState) {
+		in.svc.log.Debug("group: keyed state refused", "group", gid, "from", in.remote, "err", err)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	switch verdict {
+	case stateOld:
+		return false, nil
+	case stateAhead:
+		err := keepPendingKey(in.tx, cur, ss, st, in.remote, key)
+		if errors.Is(err, errRefusedState) {
+			in.svc.log.Debug("group: pending key refused", "group", gid, "from", in.remote, "err", err)
+			return false, nil
+		}
+		in.res.syncs = append(in.res.syncs, gid)
+		return err == nil, err
+	case stateNext:
+		rec, err := storeState(in.tx, cur, ss, st, in.svc.host.ID())
+		if err != nil {
+			return false, err
+		}
+		action := GroupChanged
+		if rec.Status == storage.GroupRemoved {
+			action = GroupRemoved
+			in.res.left = append(in.res.left, gid)
+		}
+		in.res.event(EventGroup, GroupEvent{Action: action, Group: in.svc.viewOf(rec)})
+	}
+	stored, err := keepEpochKey(in.tx, gid, st, key)
+	if err != nil {
+		return false, err
+	}
+	if verdict == stateNext || stored {
+		// Messages of the new epoch that came before its key were
+		// ignored: the members have them.
+		in.res.refresh = append(in.res.refresh, gid)
+		in.res.syncs = append(in.res.syncs, gid)
+	}
+	return true, nil
+}
+
+// groupKey handles the key of a new epoch from the admin that started it,
+// with the state that started it: both are judged against the held chain
+// (keyedState).
 func (in *inbound) groupKey(gk *pb.GroupKey) error {
 	in.res.ack(in.frame.Id, pb.Ack_OK, "")
 	st, signer, err := openState(gk.GetState())
@@ -188,23 +260,8 @@ func (in *inbound) groupKey(gk *pb.GroupKey) error {
 	if err != nil {
 		return err
 	}
-	_, cur, err := decodeStored(g.State)
-	if err != nil {
-		return err
-	}
-	// The signer must be an admin of the state this epoch follows from;
-	// a state we have not reached yet is checked when it is applied, and
-	// its key only counts if its signer is an admin now.
-	if !isAdmin(cur, signer) || st.GetEpoch() < cur.GetEpoch() {
-		return nil
-	}
-	if err := in.tx.PutGroupKey(gid, st.GetEpoch(), gk.GetKey().GetKey()); err != nil {
-		return err
-	}
-	in.res.groupStates = append(in.res.groupStates, pendingState{gk.GetState(), in.remote})
-	in.res.refresh = append(in.res.refresh, gid)
-	in.res.syncs = append(in.res.syncs, gid)
-	return nil
+	_, err = in.keyedState(g, gk.GetState(), st, gk.GetKey().GetKey())
+	return err
 }
 
 // groupNotice handles a member leaving or declining (the owner removes
@@ -245,30 +302,25 @@ func (in *inbound) groupNotice(n *pb.GroupNotice) error {
 	return nil
 }
 
-// pendingState is a state that arrived by DM, applied after the commit.
-type pendingState struct {
-	ss   *pb.SignedState
-	from peer.ID
-}
-
 // departure is a member that told the owner it leaves.
 type departure struct {
 	gid    string
 	member peer.ID
 }
 
-// settleGroups runs the group work a DM batch left for after its commit.
-func (r *received) settleGroups(s *Service) {
+// refreshGroups reloads the cached views of the groups a DM batch
+// changed, once it is committed.
+func (r *received) refreshGroups(s *Service) {
 	for _, gid := range r.refresh {
 		s.refreshGroup(gid)
 	}
+}
+
+// settleGroups runs the rest of the group work a DM batch left for after
+// its commit.
+func (r *received) settleGroups(s *Service) {
 	for _, gid := range r.left {
 		s.leaveTopic(gid)
-	}
-	for _, ps := range r.groupStates {
-		if _, err := s.applyState(ps.ss, ps.from); err != nil {
-			s.log.Debug("group: state by dm", "from", ps.from, "err", err)
-		}
 	}
 	for _, gid := range r.syncs {
 		s.requestSync(gid, "")

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -361,4 +362,49 @@ func TestSyncStartsBeforeTheLastSync(t *testing.T) {
 			t.Errorf("%s: syncStart = %v, want %v", c.name, got, c.want)
 		}
 	}
+}
+
+// A member away while the group was renamed and then moved to a new epoch
+// gets the new key with a state its chain cannot judge yet (it skips the
+// rename): the key waits until history sync brings the chain up to that
+// state, and the member then reads and writes in the new epoch.
+func TestMemberBackFromOfflineTakesTheKeyOfAMissedEpoch(t *testing.T) {
+	forTransports(t, testMemberBackFromOfflineTakesTheKeyOfAMissedEpoch)
+}
+
+func testMemberBackFromOfflineTakesTheKeyOfAMissedEpoch(t *testing.T, tr transport) {
+	owner, members, gid := groupOf(t, tr, 3)
+	b, c, d := members[0], members[1], members[2]
+	c.stop()
+	if _, err := owner.svc.RenameGroup(gid, "boulderers"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.svc.KickFromGroup(gid, d.id()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.svc.SendGroup(gid, "in epoch 2"); err != nil {
+		t.Fatal(err)
+	}
+	c.start()
+	connect(t, c, owner)
+	connect(t, c, b)
+	c.waitGroupMessages(gid, 1, 10*time.Second)
+	pollUntil(t, "c takes the key of epoch 2", func() bool {
+		v, ok := c.svc.groups.get(gid)
+		return ok && v.state.GetEpoch() == 2 && v.keys[2] != nil
+	})
+	if !bytes.Equal(c.heldKey(gid, 2), owner.heldKey(gid, 2)) {
+		t.Fatal("c holds another key of epoch 2 than the owner")
+	}
+	if k := d.heldKey(gid, 2); k != nil {
+		t.Fatal("the kicked member holds the key of epoch 2")
+	}
+	if v, _ := c.svc.Group(gid); v.GroupName != "boulderers" || v.Version != 3 {
+		t.Fatalf("c holds %q at version %d, want boulderers at 3", v.GroupName, v.Version)
+	}
+	waitMesh(t, gid, []*testPeer{owner, b, c})
+	if _, err := c.svc.SendGroup(gid, "back"); err != nil {
+		t.Fatal(err)
+	}
+	owner.waitGroupMessages(gid, 2, 10*time.Second)
 }

@@ -104,6 +104,19 @@ func (s *Service) leaveTopic(gid string) {
 	s.closeTopic(gid, gt)
 }
 
+// leaveTopicSoon leaves a group's topic from a goroutine of its own, for
+// callers that may run on the topic's reader (leaveTopic waits for it).
+// While the service closes, closeTopics leaves every topic instead.
+func (s *Service) leaveTopicSoon(gid string) {
+	if !s.track() {
+		return
+	}
+	go func() {
+		defer s.wg.Done()
+		s.leaveTopic(gid)
+	}()
+}
+
 func (s *Service) closeTopic(gid string, gt *groupTopic) {
 	gt.cancel()
 	gt.sub.Cancel()

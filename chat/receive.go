@@ -148,11 +148,10 @@ type received struct {
 	presenceSeen bool
 
 	// Group work for after the commit (group_apply.go).
-	refresh     []string       // groups whose cached view is stale
-	left        []string       // groups whose topic to leave
-	groupStates []pendingState // states to apply
-	syncs       []string       // groups to sync
-	departures  []departure    // members to remove (this node owns the group)
+	refresh    []string    // groups whose cached view is stale
+	left       []string    // groups whose topic to leave
+	syncs      []string    // groups to sync
+	departures []departure // members to remove (this node owns the group)
 }
 
 func (r *received) ack(id []byte, result pb.Ack_Result, reason string) {
@@ -166,6 +165,7 @@ func (r *received) event(typ EventType, data any) {
 // announce publishes the batch's events and starts delivery of what it
 // queued.
 func (r *received) announce(s *Service, remote peer.ID) {
+	r.refreshGroups(s) // before the events, so that who reacts to one sees the group as it is
 	for _, ev := range r.events {
 		s.publish(ev.Type, ev.Data)
 	}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -70,6 +71,9 @@ const (
 	prefixGroup      = "g/"
 	prefixGroupKey   = "gk/"
 	prefixGroupState = "gs/"
+	// prefixPendingKey holds keys that came with a state the node cannot
+	// judge yet (it skips versions): gq/<group>/<version:8><state hash>.
+	prefixPendingKey = "gq/"
 	prefixProof      = "mp/"
 )
 
@@ -77,6 +81,10 @@ func groupKey(id string) []byte { return join([]byte(prefixGroup), []byte(id)) }
 
 func groupEpochKey(id string, epoch uint64) []byte {
 	return join([]byte(prefixGroupKey), []byte(id), []byte("/"), be64(epoch))
+}
+
+func pendingKeyPrefix(id string) []byte {
+	return join([]byte(prefixPendingKey), []byte(id), []byte("/"))
 }
 
 func groupStatePrefix(id string) []byte {
@@ -137,6 +145,64 @@ func (tx *Tx) GroupKey(id string, epoch uint64) ([]byte, error) {
 	return item.ValueCopy(nil)
 }
 
+// PutPendingGroupKey keeps the key that came with the state of version
+// and hash stateHash, until the chain reaches that state.
+func (tx *Tx) PutPendingGroupKey(id string, version uint64, stateHash string, key []byte) error {
+	if err := tx.txn.Set(join(pendingKeyPrefix(id), be64(version), []byte(stateHash)), slices.Clone(key)); err != nil {
+		return fmt.Errorf("store pending key of group %s: %w", id, err)
+	}
+	return nil
+}
+
+// PendingGroupKey returns the key kept for the state of version and
+// stateHash, or ErrNotFound.
+func (tx *Tx) PendingGroupKey(id string, version uint64, stateHash string) ([]byte, error) {
+	item, err := tx.txn.Get(join(pendingKeyPrefix(id), be64(version), []byte(stateHash)))
+	if isNotFound(err) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pending key of group %s: %w", id, err)
+	}
+	return item.ValueCopy(nil)
+}
+
+// PendingGroupKeys counts the pending keys of a group.
+func (tx *Tx) PendingGroupKeys(id string) (int, error) {
+	n := 0
+	err := tx.scan(pendingKeyPrefix(id), nil, false, func(_, _ []byte) (bool, error) {
+		n++
+		return true, nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("pending keys of group %s: %w", id, err)
+	}
+	return n, nil
+}
+
+// DropPendingGroupKeys deletes the pending keys of states below version:
+// the chain is past them, so they can never be used.
+func (tx *Tx) DropPendingGroupKeys(id string, below uint64) error {
+	prefix := pendingKeyPrefix(id)
+	var keys [][]byte
+	err := tx.scan(prefix, nil, false, func(k, _ []byte) (bool, error) {
+		if len(k) < len(prefix)+8 || binary.BigEndian.Uint64(k[len(prefix):]) >= below {
+			return false, nil
+		}
+		keys = append(keys, slices.Clone(k))
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("pending keys of group %s: %w", id, err)
+	}
+	for _, k := range keys {
+		if err := tx.txn.Delete(k); err != nil {
+			return fmt.Errorf("drop pending key of group %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
 // PutGroupState appends a signed state to the group's chain.
 func (tx *Tx) PutGroupState(id string, version uint64, signed []byte) error {
 	if err := tx.txn.Set(join(groupStatePrefix(id), be64(version)), slices.Clone(signed)); err != nil {
@@ -160,10 +226,10 @@ func (tx *Tx) GroupStatesAfter(id string, after uint64, limit int) ([][]byte, er
 	return out, nil
 }
 
-// DeleteGroup forgets a group: its record, keys and state chain. Its
+// DeleteGroup forgets a group: its record, keys, pending keys and state chain. Its
 // messages are a conversation, deleted with DB.DeleteConversation.
 func (tx *Tx) DeleteGroup(id string) error {
-	for _, prefix := range [][]byte{join([]byte(prefixGroupKey), []byte(id), []byte("/")), groupStatePrefix(id)} {
+	for _, prefix := range [][]byte{join([]byte(prefixGroupKey), []byte(id), []byte("/")), groupStatePrefix(id), pendingKeyPrefix(id)} {
 		var keys [][]byte
 		if err := tx.scan(prefix, nil, false, func(k, _ []byte) (bool, error) {
 			keys = append(keys, slices.Clone(k))

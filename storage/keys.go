@@ -23,6 +23,7 @@ import "encoding/binary"
 //	g/<group>                         Group
 //	gk/<group>/<epoch:8>              group key of an epoch
 //	gs/<group>/<version:8>            signed group state, the membership chain
+//	gq/<group>/<version:8><hash>      key that came with a state the chain has not reached yet
 //	mp/<conv>/<id>                    signed form of a group message (proof)
 //	pc/<peer>                         CachedRecord: another user's signed profile
 //	ps/<peer>                         CachedRecord: another user's signed presence
