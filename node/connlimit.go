@@ -41,24 +41,19 @@ func subnetLimits() rcmgr.Option {
 	)
 }
 
-// friendTag protects a friend's connections from the connection manager's
-// trimming.
-const friendTag = "parley-friend"
-
 // inboundLimiter caps the inbound connections strangers hold, so that no
 // one address, peer or crowd of them takes the slots a friend needs: at
 // most perIP from one IP address (0: no cap), maxInboundPerStranger per
 // peer, and total in all. A friend's connections and every connection the
 // node dialed itself pass uncounted. It judges a connection once its
 // peer is known and it is fully set up (InterceptUpgraded), and forgets
-// it when it closes (Disconnected); a friend's connections are protected
-// from trimming when they open.
+// it when it closes (Disconnected). (chat protects friends' connections
+// from the connection manager's trimming.)
 type inboundLimiter struct {
 	network.NoopNotifiee
-	friend  func(peer.ID) bool
-	protect func(peer.ID)
-	perIP   int
-	total   int
+	friend func(peer.ID) bool
+	perIP  int
+	total  int
 
 	mu      sync.Mutex
 	counted map[network.Conn]strangerConn
@@ -80,7 +75,6 @@ var (
 func newInboundLimiter(friend func(peer.ID) bool, perIP, total int) *inboundLimiter {
 	return &inboundLimiter{
 		friend:  friend,
-		protect: func(peer.ID) {},
 		perIP:   perIP,
 		total:   total,
 		counted: make(map[network.Conn]strangerConn),
@@ -128,13 +122,6 @@ func (l *inboundLimiter) InterceptUpgraded(c network.Conn) (bool, control.Discon
 		l.byIP[sc.ip]++
 	}
 	return true, 0
-}
-
-// Connected protects a friend's connection from trimming.
-func (l *inboundLimiter) Connected(_ network.Network, c network.Conn) {
-	if l.friend(c.RemotePeer()) {
-		l.protect(c.RemotePeer())
-	}
 }
 
 // Disconnected frees what a counted connection took.

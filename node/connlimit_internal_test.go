@@ -33,9 +33,6 @@ func TestInboundLimiterCaps(t *testing.T) {
 	}
 	admit := func(c *fakeConn) bool {
 		ok, _ := l.InterceptUpgraded(c)
-		if ok {
-			l.Connected(nil, c)
-		}
 		return ok
 	}
 	in := network.DirInbound

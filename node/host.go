@@ -70,7 +70,6 @@ func buildHost(cfg Config, key crypto.PrivKey, reg prometheus.Registerer, userAg
 	// Strangers may fill the resource manager's inbound slots only up to
 	// friendReserve short of its limit, so a friend always finds one.
 	inbound := newInboundLimiter(friend, netCfg.MaxInboundPerIP, inboundConnLimit(netCfg)-friendReserve)
-	inbound.protect = func(p peer.ID) { cm.Protect(p, friendTag) }
 	// The limiter counts what it admits, so it is asked last.
 	gaters := gateChain{inbound}
 	if parts.gater != nil {
