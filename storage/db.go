@@ -45,9 +45,12 @@ type DB struct {
 	once   sync.Once
 
 	writes     chan writeReq // unbuffered: a send is a hand-off to the writer
+	pokes      chan struct{} // cap 1: something was written (compact.go)
 	committed  *committed    // the writer's own
 	closing    chan struct{}
 	writerDone chan struct{}
+	// compactorDone is closed when the compactor has stopped.
+	compactorDone chan struct{}
 }
 
 // Open opens (or creates) the database in dir. It fails with ErrLocked when
@@ -72,8 +75,11 @@ func Open(dir string, opts Options) (*DB, error) {
 	d := &DB{
 		db: bdb, log: log, cancel: cancel, done: make(chan struct{}),
 		writes: make(chan writeReq), committed: newCommitted(), closing: make(chan struct{}), writerDone: make(chan struct{}),
+		pokes: make(chan struct{}, 1), compactorDone: make(chan struct{}),
 	}
 	go d.writer()
+	go d.compactor(ctx)
+	d.poke() // a database left over its targets is compacted now
 	interval := opts.GCInterval
 	if interval == 0 {
 		interval = 10 * time.Minute
@@ -102,7 +108,9 @@ func tunedOptions(dir string, opts Options, log *slog.Logger) badger.Options {
 	bo.BaseLevelSize = 8 << 20
 	bo.BlockCacheSize = 8 << 20
 	bo.IndexCacheSize = 4 << 20
-	bo.NumCompactors = 2
+	// No compactor of Badger's own: they wake 40 times a second while
+	// idle; storage compacts after writes instead (compact.go).
+	bo.NumCompactors = 0
 	bo.NumGoroutines = 2
 	bo.ValueThreshold = 128
 	bo.ValueLogFileSize = 64 << 20
@@ -115,6 +123,12 @@ func tunedOptions(dir string, opts Options, log *slog.Logger) badger.Options {
 	bo.SyncWrites = opts.SyncWrites
 	bo.Logger = badgerLogger{log}
 	return bo
+}
+
+// BadgerOptions are the options Open gives Badger for dir, for a raw
+// baseline that is to run Badger as storage does (cmd/parley-bench).
+func BadgerOptions(dir string) badger.Options {
+	return tunedOptions(dir, Options{}, slog.New(slog.DiscardHandler))
 }
 
 var schemaKey = []byte("s/schema")
@@ -207,6 +221,7 @@ func (d *DB) Close() error {
 		<-d.writerDone
 		d.cancel()
 		<-d.done
+		<-d.compactorDone
 		if cerr := d.db.Close(); cerr != nil {
 			err = fmt.Errorf("close database: %w", cerr)
 		}

@@ -132,6 +132,7 @@ func (d *DB) writer() {
 			}
 		}
 		d.commitGroup(batch)
+		d.poke()
 	}
 }
 

@@ -1,0 +1,89 @@
+package storage
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// An open database runs none of Badger's compactors, which wake every 50
+// ms while idle (issue 18). Failed before compact.go: two runCompactor
+// goroutines.
+func TestIdleDatabaseRunsNoBadgerCompactor(t *testing.T) {
+	openTemp(t)
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	// runCompactor is inlined into the goroutine startCompact starts.
+	if n := strings.Count(stacks, "created by github.com/dgraph-io/badger/v4.(*levelsController).startCompact"); n > 0 {
+		t.Fatalf("%d Badger compactor goroutines run on an open database", n)
+	}
+}
+
+// Writes that flush many memtables are compacted: level 0 never reaches
+// Badger's stall (NumLevelZeroTablesStall, where flushes and then writes
+// would wait forever without a compactor), and soon after the last write no
+// level is over its target.
+func TestWritesAreCompacted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes ~100 MiB")
+	}
+	db, _ := openTemp(t)
+	opts := tunedOptions("", Options{}, nil)
+	// Small values stay in the tree (ValueThreshold), so memtables fill.
+	val := make([]byte, opts.ValueThreshold-1)
+	const perTx, txs = 2000, 400 // ~100 MiB of entries, a dozen memtables
+	maxL0 := 0
+	done := make(chan error, 1)
+	go func() {
+		for i := range txs {
+			err := db.Update(func(tx *Tx) error {
+				for j := range perTx {
+					if err := tx.txn.Set(fmt.Appendf(nil, "t/%08d/%04d", i, j), val); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	deadline := time.After(2 * time.Minute)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for wrote := false; !wrote; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			wrote = true
+		case <-tick.C:
+			maxL0 = max(maxL0, db.db.Levels()[0].NumTables)
+		case <-deadline:
+			t.Fatalf("writes stalled: levels\n%s", db.db.LevelsToString())
+		}
+	}
+	if maxL0 >= opts.NumLevelZeroTablesStall {
+		t.Errorf("level 0 reached %d tables (stall at %d)", maxL0, opts.NumLevelZeroTablesStall)
+	}
+	for !t.Failed() && needsCompaction(db.db.Levels()) {
+		select {
+		case <-deadline:
+			t.Fatalf("still over target after the writes: levels\n%s", db.db.LevelsToString())
+		case <-tick.C:
+		}
+	}
+	var tables int
+	for _, l := range db.db.Levels() {
+		tables += l.NumTables
+	}
+	if tables == 0 {
+		t.Fatal("no tables: the test wrote too little to flush a memtable")
+	}
+}
