@@ -27,11 +27,12 @@ const (
 	dmSenders = 8
 )
 
-// dmTargets are issue 7's.
+// dmTargets are issue 7's. The throughput target (≥ 0.3× a raw Badger
+// WriteBatch) was retired by issue 18: 40k messages a second is far above
+// any person's use; the row stays, for information.
 var (
-	dmThroughputTarget = atLeastRaw(0.3)
-	dmP50Target        = atMost(0.5)
-	dmP99Target        = atMost(3)
+	dmP50Target = atMost(0.5)
+	dmP99Target = atMost(3)
 )
 
 // runDM measures, alternating Parley and the raw baselines within each
@@ -120,7 +121,7 @@ func runDM(ctx context.Context, e *env) ([]Row, error) {
 	}
 	burstName := fmt.Sprintf("%dk × %d B burst", burst/1000, dmSize)
 	return []Row{
-		medianRow("throughput, "+burstName+", vs raw Badger WriteBatch (msg/s), median", "msg/s", pRate, bRate, dmThroughputTarget),
+		medianRow("throughput, "+burstName+", vs raw Badger WriteBatch (msg/s), median", "msg/s", pRate, bRate, noTarget),
 		medianRow("throughput, "+burstName+", vs raw stream req/ack (msg/s), median", "msg/s", pRate, sRate, noTarget),
 		percentileRow("send→delivered, one at a time, p50 (raw: stream round trip)", 50, pLat, rLat, dmP50Target),
 		percentileRow("send→delivered, one at a time, p99 (raw: stream round trip)", 99, pLat, rLat, dmP99Target),
