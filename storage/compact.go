@@ -37,8 +37,9 @@ func (d *DB) poke() {
 // compactor runs until ctx ends; Close waits for it before closing Badger.
 func (d *DB) compactor(ctx context.Context) {
 	defer close(d.compactorDone)
+	// A database left over its targets is compacted a moment after Open,
+	// not during the start-up that opened it.
 	settle := time.NewTimer(compactorSettle)
-	settle.Stop()
 	defer settle.Stop()
 	for {
 		select {

@@ -79,7 +79,6 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	go d.writer()
 	go d.compactor(ctx)
-	d.poke() // a database left over its targets is compacted now
 	interval := opts.GCInterval
 	if interval == 0 {
 		interval = 10 * time.Minute
