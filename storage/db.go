@@ -34,6 +34,10 @@ type Options struct {
 	// SyncWrites fsyncs every commit. Off by default: a commit survives a
 	// crash of the process (kill -9), not a power cut.
 	SyncWrites bool
+
+	// memTableSize, when not 0, replaces the memtable size (tests that
+	// need many flushes).
+	memTableSize int64
 }
 
 // DB is an open Parley database.
@@ -100,6 +104,9 @@ func tunedOptions(dir string, opts Options, log *slog.Logger) badger.Options {
 		bo = badger.DefaultOptions("").WithInMemory(true)
 	}
 	bo.MemTableSize = 8 << 20
+	if opts.memTableSize > 0 {
+		bo.MemTableSize = opts.memTableSize
+	}
 	bo.NumMemtables = 2
 	bo.NumLevelZeroTables = 2
 	bo.NumLevelZeroTablesStall = 8
