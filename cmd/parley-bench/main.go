@@ -12,7 +12,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/parley-bench [-short] [-run REGEXP] [-json FILE] [-markdown] [-parley PATH] [-v]
+//	go run ./cmd/parley-bench [-short] [-run REGEXP] [-json FILE] [-markdown] [-parley PATH] [-idle DURATION] [-v]
 //
 // The exit status is 0 when every scenario ran, even if a target was missed
 // (the table says so), and non-zero only when something failed to run.

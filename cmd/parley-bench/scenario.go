@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // scenario is one benchmark: it measures Parley and its raw baseline in the
@@ -29,6 +30,8 @@ type scenario struct {
 var scenarios = []scenario{
 	startupScenario,
 	idleScenario,
+	idleLoneScenario,
+	idleFriendsScenario,
 	dmScenario,
 	firstMessageScenario,
 	groupsScenario,
@@ -46,6 +49,9 @@ type env struct {
 	self string
 	// short asks for a quick run (fewer repetitions, shorter waits).
 	short bool
+	// idleWindow, when not 0, is the length of each idle-cost window
+	// (-idle; idlecost.go).
+	idleWindow time.Duration
 	// verbose, when not nil, receives the children's stderr.
 	verbose io.Writer
 	// dir is a temporary directory that is removed after the run.
