@@ -145,3 +145,108 @@ func testForgedInviteCannotReplaceAPendingInvite(t *testing.T, tr transport) {
 	}
 	owner.waitGroupMessages(gid, 1, 10*time.Second)
 }
+
+// waitSyncIdle waits until p runs no sync of the group: a sync that
+// requestSync queued has then run to its end.
+func (p *testPeer) waitSyncIdle(gid string) {
+	p.t.Helper()
+	pollUntil(p.t, "no sync of the group runs", func() bool {
+		p.svc.syncs.mu.Lock()
+		defer p.svc.syncs.mu.Unlock()
+		return !p.svc.syncs.running[gid]
+	})
+}
+
+// joinAsAdversary has the owner befriend adv and invite it into the
+// group, and returns the invitation adv got.
+func joinAsAdversary(t *testing.T, owner *testPeer, adv *adversary, gid string) *pb.GroupInvite {
+	t.Helper()
+	adv.befriend(owner)
+	if _, err := owner.svc.InviteToGroup(gid, adv.id()); err != nil {
+		t.Fatal(err)
+	}
+	var gi *pb.GroupInvite
+	pollUntil(t, "the adversary gets its invitation", func() bool {
+		for _, f := range adv.received() {
+			if f.GetGroupInvite() != nil {
+				gi = f.GetGroupInvite()
+				return true
+			}
+		}
+		return false
+	})
+	return gi
+}
+
+// Item 2 of issue 11: a kicked member keeps the old key and signs posts
+// dated after its kick. It cannot get them into the history through sync:
+// a state of its own that jumps ahead does not make a member sync with it,
+// and a current member that hands its posts on in a sync answer has them
+// refused, as the topic validator refuses them (memberAt); the victim
+// neither stores them nor serves them on.
+func TestKickedMemberCannotPostThroughSync(t *testing.T) {
+	forTransports(t, testKickedMemberCannotPostThroughSync)
+}
+
+func testKickedMemberCannotPostThroughSync(t *testing.T, tr transport) {
+	owner, members, gid := groupOf(t, tr, 2)
+	b := members[0]
+	kicked, accomplice := newAdversary(t, tr), newAdversary(t, tr)
+	joinAsAdversary(t, owner, kicked, gid)
+	joinAsAdversary(t, owner, accomplice, gid)
+	if _, err := owner.svc.KickFromGroup(gid, kicked.id()); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, "b is in epoch 2 without the kicked member", func() bool {
+		v, ok := b.svc.groups.get(gid)
+		return ok && v.state.GetEpoch() == 2 && v.keys[2] != nil && memberIndex(v.state, accomplice.id()) >= 0
+	})
+	held := b.heldState(gid)
+	idb, _ := idBytes(newID())
+	post := signMessageAs(t, kicked.key, &pb.GroupMessage{
+		GroupId: held.GetGroupId(), Id: idb, Author: []byte(kicked.id()), Type: "text",
+		Content: []byte("posted after my kick"), SentAt: time.Now().UnixNano(), Epoch: 1,
+	})
+	serve := func(peer.ID, *pb.SyncRequest) []*pb.SyncItem {
+		return []*pb.SyncItem{{Body: &pb.SyncItem_Message{Message: post}}}
+	}
+	kicked.answerSync(serve)
+	accomplice.answerSync(serve)
+
+	// The kicked member's state, versions ahead, as readGroup hands a
+	// state from the topic to applyState.
+	ahead := proto.Clone(held).(*pb.GroupState)
+	ahead.Version += 5
+	kicked.connect(b)
+	if _, err := b.svc.applyState(kicked.signState(ahead), kicked.id()); err != errStateGap {
+		t.Fatalf("applyState of a state ahead = %v, want errStateGap", err)
+	}
+	b.waitSyncIdle(gid)
+	select {
+	case <-kicked.asks:
+		t.Error("b asked the kicked member for history")
+	default:
+	}
+
+	// A current member hands the post on.
+	accomplice.connect(b) // b syncs with a member that connects
+	accomplice.waitSyncRequest(10 * time.Second)
+	b.waitSyncIdle(gid)
+	for _, m := range b.groupHistory(gid) {
+		if m.Sender == kicked.id().String() {
+			t.Fatalf("b stored the kicked member's post %q", m.Content)
+		}
+	}
+	items, err := accomplice.requestSync(b, &pb.SyncRequest{GroupId: held.GetGroupId(), Limit: syncPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if e := it.GetError(); e != "" {
+			t.Fatalf("b refused a member's sync: %s", e)
+		}
+		if m := it.GetMessage(); m != nil && proto.Equal(m, post) {
+			t.Fatal("b served the kicked member's post on")
+		}
+	}
+}

@@ -60,7 +60,9 @@ func newSyncState() *syncState {
 }
 
 // requestSync schedules a sync of group gid with from, or with every
-// connected member when from is empty.
+// connected member when from is empty. It syncs only with members of the
+// held state: whoever sent a state that jumps ahead is asked only if the
+// chain the node holds lists it.
 func (s *Service) requestSync(gid string, from peer.ID) {
 	v, ok := s.groups.get(gid)
 	if !ok || v.status != storage.GroupActive {
@@ -68,6 +70,10 @@ func (s *Service) requestSync(gid string, from peer.ID) {
 	}
 	var peers []peer.ID
 	if from != "" {
+		if from == s.host.ID() || memberIndex(v.state, from) < 0 {
+			s.log.Debug("group sync: not with a non-member", "group", gid, "peer", from)
+			return
+		}
 		peers = []peer.ID{from}
 	} else {
 		for _, m := range v.state.GetMembers() {
@@ -343,8 +349,9 @@ func (s *Service) exchangeSync(st network.Stream, gid string, p peer.ID, req *pb
 	}
 }
 
-// syncedMessage checks a relayed message: signed by its author, who was a
-// member in the message's epoch, and stores it once.
+// syncedMessage checks a relayed message as the topic validator checks a
+// live one (memberAt): signed by its author, who was a member in the
+// message's epoch and, for an old epoch, still is. It stores it once.
 func (s *Service) syncedMessage(gid string, sm *pb.SignedMessage) (storage.Message, bool, error) {
 	m, author, err := openMessage(sm)
 	if err != nil {
@@ -358,8 +365,8 @@ func (s *Service) syncedMessage(gid string, sm *pb.SignedMessage) (storage.Messa
 		return storage.Message{}, false, fmt.Errorf("%w: message of another group", ErrInvalid)
 	}
 	v, ok := s.groups.get(gid)
-	if !ok || !v.epochMembers[m.GetEpoch()][author] {
-		return storage.Message{}, false, fmt.Errorf("%w: %s was not a member in epoch %d", ErrInvalid, author, m.GetEpoch())
+	if !ok || !v.memberAt(author, m.GetEpoch()) {
+		return storage.Message{}, false, fmt.Errorf("%w: %s may not write in epoch %d", ErrInvalid, author, m.GetEpoch())
 	}
 	var before bool
 	if err := s.store.View(func(tx *storage.Tx) error {
@@ -471,7 +478,7 @@ func (s *Service) syncItems(remote peer.ID, req *pb.SyncRequest) ([]*pb.SyncItem
 			}
 			for _, m := range msgs {
 				after, afterID = m.SentAt, m.ID
-				if m.Epoch < joinEpoch || sent == limit {
+				if m.Epoch < joinEpoch || sent == limit || !v.mayHaveWritten(m) {
 					continue
 				}
 				raw, err := tx.Proof(m.ConversationID, m.ID)

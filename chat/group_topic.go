@@ -236,6 +236,14 @@ func (v *groupView) memberAt(p peer.ID, epoch uint64) bool {
 	return epoch == v.state.GetEpoch() || memberIndex(v.state, p) >= 0
 }
 
+// mayHaveWritten applies memberAt to a stored message, so that sync never
+// hands on what the asker would refuse (a message stored before this rule
+// held, say).
+func (v *groupView) mayHaveWritten(m storage.Message) bool {
+	author, err := peer.Decode(m.Sender)
+	return err == nil && v.memberAt(author, m.Epoch)
+}
+
 // readGroup stores what the topic delivers until ctx ends. Our own
 // publishes carry no payload (the validator did not open them): SendGroup
 // and changeGroup stored or applied them already.
