@@ -21,9 +21,10 @@ func TestIdleDatabaseRunsNoBadgerCompactor(t *testing.T) {
 	}
 }
 
-// Writes that flush many memtables are compacted: level 0 never reaches
-// Badger's stall (NumLevelZeroTablesStall, where flushes and then writes
-// would wait forever without a compactor), and soon after the last write no
+// Writes that flush many memtables are compacted: they never wait forever
+// at Badger's stall (NumLevelZeroTablesStall level-0 tables, where flushes
+// and then writes wait for a compaction; fast writes into these small
+// memtables may reach it for a moment), and soon after the last write no
 // level is over its target.
 func TestWritesAreCompacted(t *testing.T) {
 	// Small memtables: a dozen flushes in 8 MiB of writes.
@@ -77,8 +78,8 @@ func TestWritesAreCompacted(t *testing.T) {
 			t.Fatalf("writes stalled: levels\n%s", db.db.LevelsToString())
 		}
 	}
-	if maxL0 >= opts.NumLevelZeroTablesStall {
-		t.Errorf("level 0 reached %d tables (stall at %d)", maxL0, opts.NumLevelZeroTablesStall)
+	if maxL0 < opts.NumLevelZeroTables {
+		t.Fatalf("level 0 held at most %d tables: the test wrote too little to need compaction", maxL0)
 	}
 	for !t.Failed() && needsCompaction(db.db.Levels()) {
 		select {
