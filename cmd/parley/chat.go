@@ -3,10 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,11 +20,15 @@ func (c *cli) chatCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "chat <peer or group>",
 		Short: "Talk with a friend or a group interactively",
-		Long: `Open a conversation with a friend (peer ID or remark name) or a group (ID
-or name): the last messages are shown, new ones appear as they arrive, and
-every line you type is sent. Your direct messages show their marks:
-… pending, ✓ sent, ✓✓ delivered, ✓✓ read. Messages shown here are marked
-read. End with Ctrl-D or Ctrl-C.
+		Long: `Open a conversation with a friend (peer ID, remark name, nickname or ID
+prefix) or a group (ID, prefix or name): the last messages are shown, new
+ones appear as they arrive, each once, and every line you type is sent.
+Your direct messages show their marks: … pending, ✓ sent, ✓✓ delivered,
+✓✓ read; on a terminal the mark changes in place on your last message,
+otherwise a line says which message moved on. Messages shown here are
+marked read. In a group, members joining, leaving, being removed or
+promoted and renames are shown as they happen. When the daemon restarts,
+chat waits for it and goes on. End with Ctrl-D or Ctrl-C.
 
 Examples:
   parley chat bob
@@ -45,31 +50,18 @@ Examples:
 
 // target is what a chat session talks to: a friend or a group.
 type target struct {
-	name    string
-	conv    string // conversation ID of its messages
-	group   bool
-	names   peerNames // shows the authors of a group's messages
-	history func(ctx context.Context) (chat.HistoryPage, error)
-	send    func(ctx context.Context, text string) error
-	read    func(ctx context.Context) error
+	id    string // peer ID or group ID
+	name  string
+	conv  string // conversation ID of its messages
+	group bool
 }
 
 // chatTarget resolves name as a contact, else as a group.
 func chatTarget(ctx context.Context, client *api.Client, name string) (target, error) {
-	names := loadPeerNames(ctx, client)
 	contact, err := client.Contact(ctx, name)
 	if err == nil {
 		id := contact.UserID
-		return target{
-			name:  names.show(id),
-			names: names,
-			conv:  id,
-			history: func(ctx context.Context) (chat.HistoryPage, error) {
-				return client.History(ctx, id, "", 20)
-			},
-			send: func(ctx context.Context, text string) error { _, err := client.Send(ctx, id, text); return err },
-			read: func(ctx context.Context) error { _, err := client.MarkRead(ctx, id); return err },
-		}, nil
+		return target{id: id, name: loadPeerNames(ctx, client).show(id), conv: id}, nil
 	}
 	var apiErr *api.Error
 	if !errors.As(err, &apiErr) || (apiErr.Code != api.CodeNotFound && apiErr.Code != api.CodeBadPeerID) {
@@ -79,113 +71,158 @@ func chatTarget(ctx context.Context, client *api.Client, name string) (target, e
 	if gerr != nil {
 		return target{}, fmt.Errorf("%q is neither a contact nor a group: %w", name, gerr)
 	}
-	gid := g.GroupID
-	return target{
-		name:  visible(g.GroupName) + " (group)",
-		conv:  chat.GroupConversationID(gid),
-		group: true,
-		names: names,
-		history: func(ctx context.Context) (chat.HistoryPage, error) {
-			return client.GroupHistory(ctx, gid, "", 20)
-		},
-		send: func(ctx context.Context, text string) error { _, err := client.SendGroup(ctx, gid, text); return err },
-		read: func(context.Context) error { return nil },
-	}, nil
+	return target{id: g.GroupID, name: visible(g.GroupName) + " (group)", conv: chat.GroupConversationID(g.GroupID), group: true}, nil
+}
+
+func (t target) history(ctx context.Context, client *api.Client) (chat.HistoryPage, error) {
+	if t.group {
+		return client.GroupHistory(ctx, t.id, "", 20)
+	}
+	return client.History(ctx, t.id, "", 20)
+}
+
+func (t target) send(ctx context.Context, client *api.Client, text string) error {
+	var err error
+	if t.group {
+		_, err = client.SendGroup(ctx, t.id, text)
+	} else {
+		_, err = client.Send(ctx, t.id, text)
+	}
+	return err
+}
+
+// markRead marks a friend's conversation read (groups keep no read marks).
+func (t target) markRead(ctx context.Context, client *api.Client) error {
+	if t.group {
+		return nil
+	}
+	_, err := client.MarkRead(ctx, t.id)
+	var apiErr *api.Error
+	if errors.As(err, &apiErr) && apiErr.Code == api.CodeNotFound {
+		return nil // no messages yet
+	}
+	return err
 }
 
 func (c *cli) runChat(ctx context.Context, client *api.Client, t target) error {
-	page, err := t.history(ctx)
-	if err != nil {
+	s := newChatScreen(c, t)
+	if err := s.catchUp(ctx, client); err != nil {
 		return err
 	}
-	for i := len(page.Messages) - 1; i >= 0; i-- {
-		c.printChatLine(t, page.Messages[i])
-	}
-	if err := t.read(ctx); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	events := make(chan error, 1)
-	go func() {
-		_, err := client.Events(ctx, 0, []string{string(chat.EventMessage), string(chat.EventReceipt)}, func(ev api.Event) error {
-			return c.showChatEvent(ctx, t, ev)
-		})
-		events <- err
-	}()
 	fmt.Fprintf(c.stderr, "chatting with %s; type a line and press enter, Ctrl-D to quit\n", t.name)
-
+	ctx, cancel := context.WithCancel(ctx)
 	lines := make(chan string)
+	go c.readLines(ctx, lines) // ends at EOF; a blocked read ends with the process
+	clients := make(chan *api.Client)
+	followed := make(chan struct{})
 	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(c.stdin)
-		sc.Buffer(make([]byte, 0, 4096), chat.MaxContentSize+1)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
-		}
+		defer close(followed)
+		s.follow(ctx, client, clients)
+	}()
+	defer func() {
+		cancel()
+		<-followed
 	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case err := <-events:
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("event stream ended: %w", err)
+		case cl := <-clients:
+			client = cl
 		case line, ok := <-lines:
 			if !ok {
 				return nil
 			}
+			if s.echoed {
+				// The terminal echoed the line; the message replaces it.
+				s.out("\x1b[1A\x1b[2K")
+			}
 			if strings.TrimSpace(line) == "" {
 				continue
 			}
-			if err := t.send(ctx, line); err != nil {
+			if err := t.send(ctx, client, line); err != nil {
 				fmt.Fprintf(c.stderr, "not sent: %s\n", visible(err.Error()))
 			}
 		}
 	}
 }
 
-func (c *cli) printChatLine(t target, m storage.Message) {
-	if t.group {
-		fmt.Fprintln(c.stdout, formatGroupMessage(m, t.names))
-		return
+// readLines sends each line of stdin until EOF or ctx ends.
+func (c *cli) readLines(ctx context.Context, lines chan<- string) {
+	defer close(lines)
+	sc := bufio.NewScanner(c.stdin)
+	sc.Buffer(make([]byte, 0, 4096), chat.MaxContentSize+1)
+	for sc.Scan() {
+		select {
+		case lines <- sc.Text():
+		case <-ctx.Done():
+			return
+		}
 	}
-	fmt.Fprintln(c.stdout, formatMessage(m))
 }
 
-// showChatEvent prints the conversation's messages and our messages'
-// receipts; incoming messages are marked read as they are shown.
-func (c *cli) showChatEvent(ctx context.Context, t target, ev api.Event) error {
-	switch ev.Type {
-	case chat.EventMessage:
-		var m storage.Message
-		if err := json.Unmarshal(ev.Data, &m); err != nil {
-			return fmt.Errorf("decode message event: %w", err)
+// follow prints the conversation's events until ctx ends. When the stream
+// ends (the daemon stopped), it waits for a daemon on the home again,
+// hands its client to the session, catches up on what was missed and
+// follows on.
+func (s *chatScreen) follow(ctx context.Context, client *api.Client, clients chan<- *api.Client) {
+	types := []string{string(chat.EventMessage), string(chat.EventReceipt), string(chat.EventGroup)}
+	// From 1, older than any event: the daemon replays what it holds, so
+	// that nothing between the catch-up and the subscription is lost;
+	// show skips what the catch-up covered.
+	last := uint64(1)
+	for {
+		var err error
+		last, err = client.Events(ctx, last, types, func(ev api.Event) error { return s.show(ctx, client, ev) })
+		if ctx.Err() != nil {
+			return
 		}
-		if m.ConversationID != t.conv {
-			return nil
-		}
-		c.printChatLine(t, m)
-		if !m.Outgoing {
-			if err := t.read(ctx); err != nil {
-				fmt.Fprintf(c.stderr, "mark read: %v\n", err)
+		fmt.Fprintf(s.c.stderr, "lost the daemon (%s); waiting for it to come back\n", visible(fmt.Sprint(err)))
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(200 * time.Millisecond):
 			}
+			cl, err := s.c.client()
+			if err != nil {
+				continue
+			}
+			if err := s.catchUp(ctx, cl); err != nil {
+				continue // up, not answering yet
+			}
+			client = cl
+			select {
+			case clients <- cl:
+			case <-ctx.Done():
+				return
+			}
+			fmt.Fprintln(s.c.stderr, "the daemon is back")
+			break
 		}
-	case chat.EventReceipt:
-		var r chat.ReceiptEvent
-		if err := json.Unmarshal(ev.Data, &r); err != nil {
-			return fmt.Errorf("decode receipt event: %w", err)
-		}
-		if r.ConversationID != t.conv || !r.Outgoing || r.Status == storage.StatusSent {
-			return nil
-		}
-		fmt.Fprintf(c.stdout, "  %s %s\n", statusMark(r.Status), shortID(r.MessageID))
 	}
-	return nil
+}
+
+// isTerminalWriter reports whether w is a terminal.
+func isTerminalWriter(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
+}
+
+// statusRank orders delivery states, so that a late receipt never moves a
+// message back.
+func statusRank(s storage.MessageStatus) int {
+	switch s {
+	case storage.StatusPending:
+		return 1
+	case storage.StatusSent:
+		return 2
+	case storage.StatusDelivered:
+		return 3
+	case storage.StatusRead:
+		return 4
+	case storage.StatusFailed:
+		return 5
+	}
+	return 0
 }

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/parley-im/parley/chat"
 	"github.com/parley-im/parley/node/api"
 )
 
@@ -19,20 +19,19 @@ func (c *cli) eventsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events",
 		Short: "Follow the node's events as they happen",
-		Long: `Print the node's events (peers connecting and leaving, and more as the
-node grows) until interrupted. With --json each event is one JSON line.
-A dropped stream is resumed from the last event seen.
+		Long: `Print the node's events until interrupted, one line each: peers connecting
+and leaving, messages, receipts, friend requests, contacts, groups,
+profiles and presence, with peers by name. With --json each event is one
+JSON line. A dropped stream is resumed from the last event seen, and
+when the daemon restarts, events resumes with the new daemon (a reset
+event says what may have been missed).
 
 Examples:
   parley events
   parley events --json --types peer_connected,peer_disconnected`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			client, err := c.client()
-			if err != nil {
-				return err
-			}
-			return c.followEvents(cmd.Context(), client, since, types)
+			return c.followEvents(cmd.Context(), since, types)
 		},
 	}
 	cmd.Flags().StringSliceVar(&types, "types", nil, "only these event types (comma-separated)")
@@ -40,20 +39,41 @@ Examples:
 	return cmd
 }
 
-// followEvents prints events until ctx ends, resuming after a dropped
-// stream; it gives up when the daemon is gone.
-func (c *cli) followEvents(ctx context.Context, client *api.Client, last uint64, types []string) error {
+// followEvents prints events until ctx ends. A dropped stream is resumed
+// after the last event seen; when the daemon stops, it waits for it to
+// start again (at whatever address it then writes to the home) and
+// resumes there, the daemon's reset event telling what was lost. It gives
+// up only when no daemon runs at the start, or the daemon refuses the
+// request.
+func (c *cli) followEvents(ctx context.Context, last uint64, types []string) error {
+	connected, waiting := false, false
 	for {
-		var err error
-		last, err = client.Events(ctx, last, types, c.printEvent)
+		client, err := c.client()
+		if err == nil {
+			var v eventView
+			if !c.json {
+				v = newEventView(ctx, client)
+			}
+			last, err = client.Events(ctx, last, types, func(ev api.Event) error {
+				connected = true
+				if waiting {
+					fmt.Fprintln(c.stderr, "the daemon is back; following its events again")
+					waiting = false
+				}
+				return c.printEvent(ctx, client, &v, ev)
+			})
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil && (isNoDaemon(err) || errors.As(err, new(*api.Error))) {
+		if err != nil && (!connected && isNoDaemon(err) || errors.As(err, new(*api.Error))) {
 			return err
 		}
-		// The stream ended (the daemon dropped a slow reader, or a blip):
-		// resume after a short pause so a dead daemon is not hammered.
+		if isNoDaemon(err) && !waiting {
+			fmt.Fprintln(c.stderr, "the daemon stopped; waiting for it to start again (Ctrl-C to quit)")
+			waiting = true
+		}
+		// Pause before asking again, so that a dead daemon is not hammered.
 		select {
 		case <-ctx.Done():
 			return nil
@@ -62,7 +82,18 @@ func (c *cli) followEvents(ctx context.Context, client *api.Client, last uint64,
 	}
 }
 
-func (c *cli) printEvent(ev api.Event) error {
+// eventView holds the names the human event lines use, read again when
+// an event changes them.
+type eventView struct {
+	names  peerNames
+	groups map[string]string
+}
+
+func newEventView(ctx context.Context, client *api.Client) eventView {
+	return eventView{names: loadPeerNames(ctx, client), groups: groupNames(ctx, client)}
+}
+
+func (c *cli) printEvent(ctx context.Context, client *api.Client, v *eventView, ev api.Event) error {
 	if c.json {
 		b, err := json.Marshal(ev)
 		if err != nil {
@@ -71,7 +102,10 @@ func (c *cli) printEvent(ev api.Event) error {
 		_, err = fmt.Fprintf(c.stdout, "%s\n", b)
 		return err
 	}
-	data := visible(strings.TrimSpace(string(ev.Data)))
-	_, err := fmt.Fprintf(c.stdout, "%s  %-18s %s\n", ev.Time.Local().Format("15:04:05.000"), ev.Type, data)
+	switch ev.Type {
+	case chat.EventContact, chat.EventGroup, chat.EventProfile, chat.EventFriendRequest, chat.EventReset:
+		*v = newEventView(ctx, client)
+	}
+	_, err := fmt.Fprintln(c.stdout, describeEvent(ev, v.names, v.groups))
 	return err
 }
