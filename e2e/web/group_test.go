@@ -68,4 +68,6 @@ func group(t *testing.T, a, b *user) {
 	a.click(t, `#group-members [data-peer="`+b.id()+`"] button`)
 	a.waitJS(t, `document.querySelector('#group-members [data-peer=`+js(b.id())+`]').textContent.includes('admin')`)
 	a.screenshot(t, "group-settings", 1440, 900)
+	// B has the group open: its page says what changed.
+	b.waitJS(t, `[...document.querySelectorAll('.messages .notice')].some(e => e.textContent === 'You are now admin')`)
 }

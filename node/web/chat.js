@@ -27,7 +27,7 @@ export async function openConversation(target) {
   const err = h('div', { class: 'error', role: 'alert' });
   const send = h('button', { class: 'primary', type: 'submit' }, 'Send');
   const form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); submit(); } }, input, send);
-  cur = { target, id: convID(target), list, input, err, ids: new Map(), next: '', done: false, loading: false };
+  cur = { target, id: convID(target), list, input, err, ids: new Map(), next: '', done: false, loading: false, group };
   const c = cur;
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
@@ -38,7 +38,7 @@ export async function openConversation(target) {
     h('header', {},
       h('button', { class: 'back', 'aria-label': 'Back to conversations', onclick: closeConversation }, '←'),
       h('h2', { id: 'conv-title' }, title),
-      h('span', { class: 'muted' }, group ? null : h('span', { class: `dot ${pres}` }), pres),
+      h('span', { class: 'muted', id: 'conv-presence' }, group ? null : h('span', { class: `dot ${pres}` }), pres),
       group ? h('button', { onclick: () => showPanel('group', target.id) }, 'Group settings') : null),
     list, err, form);
   renderList();
@@ -169,7 +169,40 @@ export function chatEvent(ev) {
     if (cur && d.conversation_id === cur.id) setStatus(cur, d.message_id, d.status, d.error);
     const conv = state.convs.find((x) => x.id === d.conversation_id);
     if (conv && conv.last && conv.last.id === d.message_id && (RANK[d.status] || 0) > (RANK[conv.last.status] || 0)) conv.last.status = d.status;
+  } else if ((ev.type === 'presence' || ev.type === 'contact') && cur && cur.target.kind === 'dm') {
+    const p = presenceOf(cur.target.id);
+    const e = document.getElementById('conv-presence');
+    if (e) fill(e, h('span', { class: `dot ${p}` }), p);
+  } else if (ev.type === 'group' && cur && cur.target.kind === 'group' && d.group.group_id === cur.target.id) {
+    groupNotices(cur, d.group);
   } else if (ev.type === 'reset' && cur) {
     openConversation(cur.target);
   }
+}
+
+// groupNotices adds a line to the open group for what changed in it:
+// members in and out, roles, the name.
+function groupNotices(c, g) {
+  const old = c.group;
+  c.group = g;
+  if (!old) return;
+  const notes = [];
+  const self = state.node && state.node.peer_id;
+  const is = (id) => (id === self ? 'are' : 'is');
+  const before = new Map(old.members.map((m) => [m.user_id, m]));
+  const after = new Map(g.members.map((m) => [m.user_id, m]));
+  if (old.group_name !== g.group_name) notes.push(`The group is now called ${g.group_name}`);
+  for (const [id, m] of after) {
+    const o = before.get(id);
+    if (!o) notes.push(`${nameOf(id)} joined`);
+    else if (o.role !== m.role) notes.push(`${nameOf(id)} ${is(id)} now ${m.role}`);
+  }
+  for (const id of before.keys()) if (!after.has(id)) notes.push(`${nameOf(id)} left`);
+  if (old.status !== g.status && g.status !== 'active') notes.push(`You ${g.status === 'left' ? 'left the group' : 'were removed'}`);
+  for (const n of notes) {
+    c.list.append(h('div', { class: 'notice', role: 'status' }, n));
+  }
+  if (notes.length) c.list.scrollTop = c.list.scrollHeight;
+  const e = document.getElementById('conv-presence');
+  if (e) e.textContent = `${g.members.length} members`;
 }
