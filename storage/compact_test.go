@@ -78,9 +78,6 @@ func TestWritesAreCompacted(t *testing.T) {
 			t.Fatalf("writes stalled: levels\n%s", db.db.LevelsToString())
 		}
 	}
-	if maxL0 < opts.NumLevelZeroTables {
-		t.Fatalf("level 0 held at most %d tables: the test wrote too little to need compaction", maxL0)
-	}
 	for !t.Failed() && needsCompaction(db.db.Levels()) {
 		select {
 		case <-deadline:
@@ -88,11 +85,12 @@ func TestWritesAreCompacted(t *testing.T) {
 		case <-tick.C:
 		}
 	}
-	var tables int
-	for _, l := range db.db.Levels() {
-		tables += l.NumTables
+	// Only a compaction moves tables below level 0.
+	var below int
+	for _, l := range db.db.Levels()[1:] {
+		below += l.NumTables
 	}
-	if tables == 0 {
-		t.Fatal("no tables: the test wrote too little to flush a memtable")
+	if below == 0 {
+		t.Fatalf("no table below level 0 (level 0 held up to %d): nothing was compacted", maxL0)
 	}
 }
