@@ -168,26 +168,35 @@ func (a *adversary) mustAck(victim *testPeer, want pb.Ack_Result, frames ...*pb.
 	}
 }
 
-// serveDM acks every frame a peer sends and keeps it.
+// serveDM acks every frame a peer sends and keeps it. It ends the stream
+// as an honest receiver does (Close at the end, Reset on error), so that
+// its last acks are not lost on QUIC and the victim's outbox empties.
 func (a *adversary) serveDM(st network.Stream) {
-	defer st.Reset() // the adversary owes nobody a clean end
 	fr, fw := newFrameReader(st), newFrameWriter(st)
 	for {
 		if err := st.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+			st.Reset()
 			return
 		}
 		f, err := fr.Read()
+		if errors.Is(err, io.EOF) {
+			st.Close()
+			return
+		}
 		if err != nil {
+			st.Reset()
 			return
 		}
 		a.mu.Lock()
 		a.got = append(a.got, f)
 		a.mu.Unlock()
 		if err := fw.Write(&pb.Frame{Body: &pb.Frame_Ack{Ack: &pb.Ack{Id: f.GetId()}}}); err != nil {
+			st.Reset()
 			return
 		}
 		if !fr.Buffered() {
 			if err := fw.Flush(); err != nil {
+				st.Reset()
 				return
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/chat/pb"
+	"github.com/parley-im/parley/storage"
 )
 
 // forgedState is the group as held by victim, rewritten by the adversary:
@@ -248,5 +249,65 @@ func testKickedMemberCannotPostThroughSync(t *testing.T, tr transport) {
 		if m := it.GetMessage(); m != nil && proto.Equal(m, post) {
 			t.Fatal("b served the kicked member's post on")
 		}
+	}
+}
+
+// Replays: a kicked member hands a member, whose friend it is, the group
+// frames it once got from the owner, and publishes the owner's old states
+// on the topic under the old key. None changes the member's group: a
+// frame signed by another than its sender is refused, and an old state is
+// old news.
+func TestReplayedGroupFramesChangeNothing(t *testing.T) {
+	forTransports(t, testReplayedGroupFramesChangeNothing)
+}
+
+func testReplayedGroupFramesChangeNothing(t *testing.T, tr transport) {
+	owner, members, gid := groupOf(t, tr, 1)
+	b := members[0]
+	kicked := newAdversary(t, tr)
+	invite := joinAsAdversary(t, owner, kicked, gid)
+	kicked.befriend(b)
+	if _, err := owner.svc.RenameGroup(gid, "boulderers"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.svc.KickFromGroup(gid, kicked.id()); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, "b is in epoch 2", func() bool {
+		v, ok := b.svc.groups.get(gid)
+		return ok && v.state.GetEpoch() == 2 && v.keys[2] != nil
+	})
+	held, keys := b.heldState(gid), [][]byte{b.heldKey(gid, 1), b.heldKey(gid, 2)}
+
+	var got []*pb.Frame
+	for _, f := range kicked.received() {
+		if f.GetGroupInvite() != nil || f.GetGroupKey() != nil || f.GetGroupNotice() != nil {
+			got = append(got, f)
+		}
+	}
+	if len(got) == 0 {
+		t.Fatal("the kicked member kept no group frame to replay")
+	}
+	if _, err := kicked.send(b, got...); err != nil {
+		t.Fatalf("replay to b: %v", err)
+	}
+	// The owner's invitation once more, under a fresh frame ID.
+	if _, err := kicked.send(b, kicked.inviteFrame(invite.GetState(), 1, invite.GetKey().GetKey())); err != nil {
+		t.Fatalf("replay to b: %v", err)
+	}
+	// The old state, as the topic reader hands it to applyState.
+	if changed, err := b.svc.applyState(invite.GetState(), kicked.id()); changed || err != nil {
+		t.Fatalf("applyState of the replayed old state = %v, %v; want no change", changed, err)
+	}
+	if st := b.heldState(gid); !proto.Equal(st, held) {
+		t.Fatalf("b's state changed to version %d", st.GetVersion())
+	}
+	for i, k := range keys {
+		if !bytes.Equal(b.heldKey(gid, uint64(i+1)), k) {
+			t.Fatalf("b's key of epoch %d changed", i+1)
+		}
+	}
+	if v, err := b.svc.Group(gid); err != nil || v.Status != storage.GroupActive {
+		t.Fatalf("b's group is %s, %v; want active", v.Status, err)
 	}
 }
