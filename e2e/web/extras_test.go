@@ -34,6 +34,23 @@ func contactsAndAvatar(t *testing.T, a, b *user) {
 		t.Errorf("contact after the page saved it: remark %q, labels %q", c.RemarkName, c.Labels)
 	}
 
+	// Whois by peer ID, then block and unblock.
+	a.typeText(t, "#whois-peer", b.id())
+	a.click(t, "#whois-go")
+	a.waitJS(t, `document.querySelector('#whois-out').textContent.includes('Bob')`)
+	block := row + ` [data-act=block]`
+	a.waitJS(t, `document.querySelector('`+block+`').textContent === 'Block'`)
+	a.click(t, block)
+	a.waitJS(t, `document.querySelector('`+block+`').textContent === 'Unblock'`)
+	if c, err := a.client.Contact(context.Background(), b.id()); err != nil || !c.Blocked {
+		t.Fatalf("after Block in the page: %+v, %v", c, err)
+	}
+	a.click(t, block)
+	a.waitJS(t, `document.querySelector('`+block+`').textContent === 'Block'`)
+	if c, err := a.client.Contact(context.Background(), b.id()); err != nil || c.Blocked {
+		t.Fatalf("after Unblock in the page: %+v, %v", c, err)
+	}
+
 	pic := filepath.Join(t.TempDir(), "me.png")
 	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
 	for i := range img.Pix {

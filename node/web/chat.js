@@ -139,12 +139,17 @@ async function submit() {
 }
 
 let reading = false;
+let readAgain = false;
+// markRead marks the open conversation read when the tab is visible. A
+// call while one is on its way runs again after it, so that a message
+// that came in meanwhile is not left unread.
 async function markRead() {
   const c = cur;
-  if (!c || document.visibilityState !== 'visible' || reading) return;
+  if (!c || document.visibilityState !== 'visible') return;
+  if (reading) { readAgain = true; return; }
   const conv = state.convs.find((x) => x.id === c.id);
   if (conv && conv.unread === 0 && !c.pendingRead) return;
-  reading = true; c.pendingRead = false;
+  reading = true; readAgain = false; c.pendingRead = false;
   try {
     await call('POST', c.target.kind === 'group' ? `/v1/groups/${enc(c.target.id)}/read` : `/v1/conversations/${enc(c.target.id)}/read`);
     if (conv) conv.unread = 0;
@@ -153,6 +158,7 @@ async function markRead() {
     if (e.status !== 404) c.err.textContent = e.message;
   } finally {
     reading = false;
+    if (readAgain) markRead();
   }
 }
 document.addEventListener('visibilitychange', markRead);

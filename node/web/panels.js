@@ -164,7 +164,7 @@ function contactsPanel(ctx) {
     h('p', { class: 'muted' }, `presence: ${u.presence.status || 'offline'}`, u.presence.note ? ` — ${u.presence.note}` : '',
       p ? `; profile from ${p.source}` : ''),
     (u.warnings || []).map((w) => h('p', { class: 'muted' }, w)));
-  }); } }, field('Whois', who), h('button', { type: 'submit' }, 'Look up'));
+  }); } }, field('Whois', who), h('button', { id: 'whois-go', type: 'submit' }, 'Look up'));
   fill(ctx.body, h('section', {}, h('h3', {}, 'Contacts'), list), h('section', {}, h('h3', {}, 'Look up a user'), whois, out));
   async function refresh() {
     const cs = await call('GET', '/v1/contacts');
@@ -185,7 +185,7 @@ function contactsPanel(ctx) {
         h('button', { onclick: act(() => call('PATCH', `/v1/contacts/${enc(c.user_id)}`, {
           remark_name: remark.value.trim(), labels: labels.value.split(',').map((s) => s.trim()).filter(Boolean) })) }, 'Save'),
         c.friend && !c.blocked ? h('button', { onclick: () => openConversation({ kind: 'dm', id: c.user_id }) }, 'Message') : null,
-        h('button', { onclick: act(() => call(c.blocked ? 'DELETE' : 'PUT', `/v1/blocks/${enc(c.user_id)}`)) }, c.blocked ? 'Unblock' : 'Block'),
+        h('button', { dataset: { act: 'block' }, onclick: act(() => call(c.blocked ? 'DELETE' : 'PUT', `/v1/blocks/${enc(c.user_id)}`)) }, c.blocked ? 'Unblock' : 'Block'),
         c.friend ? h('button', { class: 'danger', onclick: act(() => call('DELETE', `/v1/contacts/${enc(c.user_id)}`)) }, 'Unfriend') : null);
     }) : h('li', { class: 'muted' }, 'No contacts yet.'));
   }
