@@ -65,6 +65,13 @@ type NetworkConfig struct {
 	// Relays are multiaddrs with /p2p/ of further relay peers for
 	// AutoRelay; relays found through the DHT are used as well.
 	Relays []string `toml:"relays"`
+	// PublicRendezvous joins the public IPFS DHT (Amino) as a client to
+	// announce this node and find friends and relays there (amino.go).
+	PublicRendezvous bool `toml:"public_rendezvous"`
+	// AminoBootstrap are the multiaddrs with /p2p/ that the Amino DHT
+	// starts from: the default profile's default is the public IPFS
+	// bootstrap list; tests give their own stand-ins.
+	AminoBootstrap []string `toml:"amino_bootstrap"`
 	// Reachability is auto (AutoNAT finds out), public (a server with a
 	// public address) or private (always use relays).
 	Reachability string `toml:"reachability"`
@@ -182,6 +189,8 @@ func ProfileConfig(profile string) (Config, error) {
 		c.Network.HolePunching = true
 		c.Network.AutoRelay = true
 		c.Network.DualDHT = true
+		c.Network.PublicRendezvous = true
+		c.Network.AminoBootstrap = publicAminoBootstrap()
 	case ProfileServer:
 		c.Network.Listen = []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1", "/ip6/::/tcp/4001", "/ip6/::/udp/4001/quic-v1"}
 		c.Network.RelayService = true
@@ -314,6 +323,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParseBootstrap(c.Network.Relays); err != nil {
 		return bad("network.relays", "%v", err)
+	}
+	if err := c.Network.validateAmino(); err != nil {
+		return err
 	}
 	switch c.Network.Reachability {
 	case ReachabilityAuto, ReachabilityPublic, ReachabilityPrivate:

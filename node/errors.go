@@ -17,6 +17,9 @@ var (
 	ErrNotConnected = errors.New("not connected to that peer")
 	// ErrUnreachable means dialing the peer failed.
 	ErrUnreachable = errors.New("peer unreachable")
+	// ErrPeerNotFound means no routing (Parley's DHT, the public
+	// rendezvous) knows the peer's addresses.
+	ErrPeerNotFound = errors.New("cannot find peer")
 	// ErrNotBootstrap means the peer is not one of the bootstrap peers.
 	ErrNotBootstrap = errors.New("not a bootstrap peer")
 	// ErrClosed means the node is shutting down.

@@ -60,6 +60,12 @@ type Node struct {
 	boot       *bootstrapSet
 	// gate keeps peers the user disconnected away for a while.
 	gate *holdGater
+	// amino and rdv are the public rendezvous (amino.go, rendezvous.go);
+	// nil when network.public_rendezvous is off.
+	amino *amino
+	rdv   *rendezvous
+	// routed is the host chat runs on, which finds peers' addresses.
+	routed *chatHost
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -77,6 +83,9 @@ func New(opts Options) (_ *Node, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if err := opts.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if err := refusePublicAminoInTests(opts.Config); err != nil {
 		return nil, err
 	}
 	bootstrap, err := ParseBootstrap(opts.Config.Network.Bootstrap)
@@ -154,7 +163,10 @@ func New(opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, n.boot.close)
-	relaySrc.setHost(n.host, n.boot.addrInfos, routingTablePeers(n.dht))
+	if err := n.startAmino(ctx); err != nil {
+		return nil, err
+	}
+	relaySrc.setHost(n.host, n.boot.addrInfos, joinPeerLists(routingTablePeers(n.dht), n.amino.peers))
 
 	// GossipSub lives until its context ends; it gets its own so that it
 	// stops after chat, which publishes on it, and before the host.
@@ -165,9 +177,11 @@ func New(opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 
+	// Chat finds contacts through the DHT and the public rendezvous, and
+	// may use relays.
+	n.routed = newChatHost(n.host, peerRouter{dht: n.dht, amino: n.amino})
 	n.chat, err = chat.New(chat.Config{
-		// Chat finds contacts through the DHT and may use relays.
-		Host:   newChatHost(n.host, n.dht),
+		Host:   n.routed,
 		Store:  n.store,
 		Feed:   n.feed,
 		Logger: log.With("component", "chat"),
@@ -200,6 +214,11 @@ func New(opts Options) (_ *Node, err error) {
 			return nil, err
 		}
 		n.closers = append(n.closers, stop)
+	}
+	if n.rdv != nil {
+		if err := n.rdv.start(ctx, &n.wg); err != nil {
+			return nil, err
+		}
 	}
 	log.Info("node started", "peer", n.host.ID(), "addrs", n.host.Addrs(), "profile", opts.Config.Profile)
 	return n, nil

@@ -2,8 +2,10 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -28,11 +30,18 @@ type Info struct {
 	Reachability string `json:"reachability"`
 	// RelayAddrs are the addresses through relays that hold a slot for
 	// this node (AutoRelay, when it is not publicly reachable).
-	RelayAddrs    []string  `json:"relay_addrs"`
-	Version       string    `json:"version"`
-	Profile       string    `json:"profile"`
-	StartedAt     time.Time `json:"started_at"`
-	UptimeSeconds float64   `json:"uptime_seconds"`
+	RelayAddrs []string `json:"relay_addrs"`
+	// PublicNetwork is true when the node is on the public IPFS network
+	// (network.public_rendezvous); AminoPeers counts the Amino DHT
+	// servers it knows, and AnnouncedAt is when it last announced itself
+	// there (absent before the first time).
+	PublicNetwork bool       `json:"public_network"`
+	AminoPeers    int        `json:"amino_peers"`
+	AnnouncedAt   *time.Time `json:"announced_at,omitempty"`
+	Version       string     `json:"version"`
+	Profile       string     `json:"profile"`
+	StartedAt     time.Time  `json:"started_at"`
+	UptimeSeconds float64    `json:"uptime_seconds"`
 }
 
 // Info returns a description of this node.
@@ -42,7 +51,15 @@ func (n *Node) Info() Info {
 	if err != nil {
 		listen = n.host.Network().ListenAddresses()
 	}
+	var announced *time.Time
+	if at := n.rdv.announcedAt(); !at.IsZero() {
+		at = at.UTC()
+		announced = &at
+	}
 	return Info{
+		PublicNetwork: n.amino != nil,
+		AminoPeers:    len(n.amino.peers()),
+		AnnouncedAt:   announced,
 		PeerID:        id.String(),
 		ListenAddrs:   p2pAddrs(listen, id),
 		Addrs:         p2pAddrs(n.host.Addrs(), id),
@@ -177,10 +194,12 @@ func isLinkLocal(a ma.Multiaddr) bool {
 	return err == nil && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast())
 }
 
-// Connect dials the peer named by a multiaddr ending in /p2p/<id>. It ends
-// the hold that a Disconnect put on the peer.
+// Connect dials the peer named by a multiaddr ending in /p2p/<id>, or by
+// a bare peer ID, whose addresses are then looked up as chat looks up a
+// friend's (Parley's DHT, the public rendezvous). It ends the hold that a
+// Disconnect put on the peer.
 func (n *Node) Connect(ctx context.Context, addr string) (PeerInfo, error) {
-	ai, err := ParsePeerAddr(addr)
+	ai, err := parseConnectTarget(addr)
 	if err != nil {
 		return PeerInfo{}, err
 	}
@@ -196,7 +215,14 @@ func (n *Node) Connect(ctx context.Context, addr string) (PeerInfo, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	if err := n.host.Connect(ctx, *ai); err != nil {
+	dial := n.host.Connect
+	if len(ai.Addrs) == 0 {
+		dial = n.routed.Connect // finds the addresses
+	}
+	if err := dial(ctx, *ai); err != nil {
+		if errors.Is(err, ErrPeerNotFound) {
+			return PeerInfo{}, fmt.Errorf("%w: %w", ErrUnreachable, err)
+		}
 		return PeerInfo{}, fmt.Errorf("%w: %s: %v", ErrUnreachable, ai.ID, err)
 	}
 	pi, ok := n.peerInfo(ai.ID)
@@ -232,4 +258,16 @@ func (n *Node) Disconnect(id string) error {
 		return fmt.Errorf("disconnect %s: %w", p, err)
 	}
 	return nil
+}
+
+// parseConnectTarget parses a multiaddr with /p2p/<id> or a bare peer ID.
+func parseConnectTarget(s string) (*peer.AddrInfo, error) {
+	if !strings.HasPrefix(strings.TrimSpace(s), "/") {
+		p, err := peer.Decode(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("%w %q: want a multiaddr ending in /p2p/<peer id>, or a peer id", ErrBadAddr, s)
+		}
+		return &peer.AddrInfo{ID: p}, nil
+	}
+	return ParsePeerAddr(s)
 }

@@ -20,7 +20,9 @@ func (c *cli) idCommand() *cobra.Command {
 		Long: `Show this node's peer ID, the addresses it listens on and announces,
 its reachability (public, private or unknown, as AutoNAT found out), the
 addresses through relays when it is behind a NAT, version, profile and
-uptime. Give one of the addresses to a friend: they connect with
+uptime, and whether it is on the public IPFS network (public rendezvous:
+how many Amino DHT servers it knows, when it last announced itself). Give
+one of the addresses to a friend: they connect with
 parley connect <address>. Without a running daemon it shows the peer ID
 from the key file (asking for an encrypted key's passphrase on a terminal,
 or taking PARLEY_PASSPHRASE) and says that the daemon is not running.
@@ -49,6 +51,7 @@ Example:
 				fmt.Fprintf(w, "version:      %s\n", info.Version)
 				fmt.Fprintf(w, "uptime:       %s\n", (time.Duration(info.UptimeSeconds) * time.Second).String())
 				fmt.Fprintf(w, "reachability: %s\n", info.Reachability)
+				fmt.Fprintf(w, "public net:   %s\n", publicNetLine(info.PublicNetwork, info.AminoPeers, info.AnnouncedAt))
 				for _, a := range info.RelayAddrs {
 					fmt.Fprintf(w, "relay:        %s\n", a)
 				}
@@ -98,4 +101,16 @@ func (c *cli) offlineID() error {
 		fmt.Fprintf(w, "daemon:       not running; start it with: parley --home %s daemon\n", home.Dir)
 		return nil
 	})
+}
+
+// publicNetLine describes the node's place on the public IPFS network.
+func publicNetLine(on bool, peers int, announced *time.Time) string {
+	if !on {
+		return "off (network.public_rendezvous = false)"
+	}
+	when := "not announced yet"
+	if announced != nil {
+		when = "announced " + time.Since(*announced).Round(time.Second).String() + " ago"
+	}
+	return fmt.Sprintf("on, %d Amino peers, %s", peers, when)
 }

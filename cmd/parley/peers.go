@@ -53,10 +53,13 @@ Example:
 
 func (c *cli) connectCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "connect <multiaddr>",
-		Short: "Connect to a peer by its address",
+		Use:   "connect <multiaddr or peer id>",
+		Short: "Connect to a peer by its address or peer ID",
 		Long: `Connect to a peer. The address is a multiaddr that ends in /p2p/<peer id>,
-as printed by the other node's parley id.
+as printed by the other node's parley id. A bare peer ID is looked up as a
+friend's would be: in Parley's DHT and, with network.public_rendezvous on,
+through its announcement on the public IPFS network; a peer found nowhere
+is an error saying where the node looked ("cannot find peer").
 
 Example:
   parley connect /ip4/127.0.0.1/tcp/40123/p2p/12D3KooW...`,

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/parley-im/parley/node"
 )
 
 // daemon is one parley daemon running in a namespace, with the stream of
@@ -66,6 +68,9 @@ func startDaemon(t *testing.T, ns, name, home string, args ...string) *daemon {
 // events.
 func (d *daemon) start() {
 	d.t.Helper()
+	if err := offThePublicNetwork(d.home, d.args); err != nil {
+		d.t.Fatalf("%s: %v", d.name, err)
+	}
 	logf, err := os.OpenFile(d.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		d.t.Fatal(err)
@@ -277,4 +282,31 @@ func (d *daemon) logCount(s string) int {
 // decodeJSON decodes CLI output into v; false when it does not parse.
 func decodeJSON(b []byte, v any) bool {
 	return json.Unmarshal(b, v) == nil
+}
+
+// offThePublicNetwork fails when a daemon on home with args would reach
+// the real public IPFS network: its config.toml, or for an empty home the
+// profile its --profile flag names, has the public Amino bootstrap list.
+func offThePublicNetwork(home string, args []string) error {
+	path := filepath.Join(home, "config.toml")
+	var cfg node.Config
+	if _, err := os.Stat(path); err == nil {
+		if cfg, err = node.LoadConfig(path); err != nil {
+			return err
+		}
+	} else {
+		profile := node.ProfileDefault
+		for i, a := range args {
+			if a == "--profile" && i+1 < len(args) {
+				profile = args[i+1]
+			}
+		}
+		if cfg, err = node.ProfileConfig(profile); err != nil {
+			return err
+		}
+	}
+	if node.UsesPublicAmino(cfg) {
+		return fmt.Errorf("home %s would reach the public IPFS network: write a config.toml with network.public_rendezvous = false or stand-in amino_bootstrap peers", home)
+	}
+	return nil
 }

@@ -2,9 +2,15 @@ package netns
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
+
+// lanConfig is the default profile without the public rendezvous, which
+// would reach for the real public IPFS network.
+const lanConfig = "profile = \"default\"\n\n[network]\n  public_rendezvous = false\n"
 
 // TestLAN: three personal nodes on one LAN (a bridge), default profile,
 // empty homes, nothing configured. They find each other by mDNS, befriend
@@ -22,10 +28,14 @@ func TestLAN(t *testing.T) {
 		name := fmt.Sprintf("n%d", i+1)
 		ns := l.ns(name)
 		l.port(sw, "br0", ns, "eth0", fmt.Sprintf("10.77.0.%d/24", i+1))
-		// An empty home: `parley daemon` initializes it with the default
-		// profile (mDNS, NAT mapping, hole punching, AutoRelay), API on
-		// 127.0.0.1:7070 inside the namespace.
-		nodes[i] = startDaemon(t, ns, name, t.TempDir())
+		// A home with only lanConfig: `parley daemon` initializes it with
+		// the default profile (mDNS, NAT mapping, hole punching,
+		// AutoRelay), API on 127.0.0.1:7070 inside the namespace.
+		home := t.TempDir()
+		if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte(lanConfig), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		nodes[i] = startDaemon(t, ns, name, home)
 	}
 
 	for i, a := range nodes {

@@ -30,6 +30,10 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	if os.Getenv(standInEnv) != "" {
+		// Re-executed inside a namespace as a stand-in Amino server.
+		return runStandIn()
+	}
 	skipReason = checkEnvironment()
 	if skipReason != "" {
 		fmt.Fprintf(os.Stderr, "netns suite skipped: %s\n", skipReason)

@@ -70,11 +70,14 @@ func (l *lab) natHome(wan, name string, idx int, symmetric bool) string {
 
 // homeConfig is a personal node's config: the default profile, plus a
 // shorter AutoRelay search interval (default 10s) so that a node finds
-// its relay again soon after the server restarts.
+// its relay again soon after the server restarts, and the public
+// rendezvous off: these homes use their own server, and no test reaches
+// the real public network.
 const homeConfig = `profile = "default"
 
 [network]
   relay_search_interval = "2s"
+  public_rendezvous = false
 `
 
 // initHome writes the config and initializes a home in ns.

@@ -1,0 +1,136 @@
+package netns
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The stand-in public network: Amino DHT servers that are also relays,
+// at .100 and up on the suite's internet segment.
+const aminoIPBase = 100
+
+// rendezvousConfig is a personal node that uses the stand-in public
+// network as its Amino bootstrap peers (or, with on false, does not use
+// the public rendezvous at all), with no Parley server configured.
+func rendezvousConfig(amino []string, on bool) string {
+	quoted, _ := json.Marshal(amino)
+	return fmt.Sprintf(`profile = "default"
+
+[network]
+  relay_search_interval = "2s"
+  public_rendezvous = %v
+  amino_bootstrap = %s
+`, on, quoted)
+}
+
+// idInfo is what TestPublicRendezvous reads of `parley id --json`.
+type idInfo struct {
+	RelayAddrs    []string   `json:"relay_addrs"`
+	PublicNetwork bool       `json:"public_network"`
+	AminoPeers    int        `json:"amino_peers"`
+	AnnouncedAt   *time.Time `json:"announced_at"`
+}
+
+// TestPublicRendezvous: two homes behind separate masquerading NATs, no
+// Parley server anywhere, only a stand-in public IPFS network (three
+// Amino DHT servers with the relay service). Each home finds a relay
+// among the Amino peers and announces itself; A adds B by peer ID alone,
+// the request reaches B through the rendezvous and the relay, B accepts,
+// DMs go both ways. A third home with public_rendezvous = false cannot
+// find B, and says so instead of hanging.
+func TestPublicRendezvous(t *testing.T) {
+	requireNetns(t)
+	requireTool(t, "nft", "nftables")
+	t.Parallel()
+	start := time.Now()
+	step := func(format string, a ...any) {
+		t.Logf("[%5.1fs] %s", time.Since(start).Seconds(), fmt.Sprintf(format, a...))
+	}
+	l := newLab(t)
+	wan := l.ns("wan")
+	l.bridge(wan, "br0")
+	var amino []string
+	for i := range 3 {
+		ns := l.ns(fmt.Sprintf("amino%d", i+1))
+		ip := fmt.Sprintf("%s%d", publicPrefix, aminoIPBase+i)
+		l.port(wan, "br0", ns, "eth0", ip+"/24")
+		amino = append(amino, startStandIn(t, ns, ip, amino)...)
+	}
+	step("stand-in public network up: %d addresses", len(amino))
+
+	homes := map[string]string{
+		"a": l.natHome(wan, "a", 1, false),
+		"b": l.natHome(wan, "b", 2, false),
+		"c": l.natHome(wan, "c", 3, false),
+	}
+	nodes := map[string]*daemon{}
+	for _, name := range []string{"a", "b", "c"} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(rendezvousConfig(amino, name != "c")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := runCLI(homes[name], dir, "init"); err != nil {
+			t.Fatalf("parley init: %v\n%s", err, out)
+		}
+		nodes[name] = startDaemon(t, homes[name], name, dir)
+	}
+	a, b, c := nodes["a"], nodes["b"], nodes["c"]
+
+	for _, d := range []*daemon{a, b} {
+		relays := waitBehindNAT(t, d, 90*time.Second)
+		seen := time.Now()
+		var info idInfo
+		pollUntil(t, 60*time.Second, d.name+" to announce its relay address", func() bool {
+			d.cliJSON(&info, "id")
+			return info.AnnouncedAt != nil && info.AnnouncedAt.After(seen)
+		})
+		if !info.PublicNetwork || info.AminoPeers == 0 {
+			t.Errorf("%s: id says public network %v with %d Amino peers", d.name, info.PublicNetwork, info.AminoPeers)
+		}
+		step("%s: behind a NAT, relay %s from the public network, announced; %d Amino peers", d.name, relays[0], info.AminoPeers)
+	}
+	var cInfo idInfo
+	c.cliJSON(&cInfo, "id")
+	if cInfo.PublicNetwork {
+		t.Errorf("c: public network on with public_rendezvous = false")
+	}
+	if out := c.cli("id"); !strings.Contains(string(out), "public net:   off") {
+		t.Errorf("c: parley id does not say the public network is off:\n%s", out)
+	}
+
+	ready := time.Now()
+	markA := a.events.mark()
+	befriend(t, a, b, 60*time.Second)
+	sendDM(t, a, b, "hello b, found through the public network", 60*time.Second)
+	firstDM := time.Since(ready)
+	sendDM(t, b, a, "hello a", 60*time.Second)
+	step("a ⇄ b: friends and DMs both ways; first DM %s after both were ready", firstDM.Round(time.Millisecond))
+	t.Logf("public rendezvous: time from both ready to the first DM: %s", firstDM.Round(time.Millisecond))
+	requireRelayedFirst(t, a, b, markA)
+	p, addr := connection(a, b.peerID())
+	step("a ⇄ b: %s connection %s", p, addr)
+
+	// c has no way to find b: a clear error, quickly.
+	c.cli("friend", "add", b.peerID(), "-m", "from c")
+	began := time.Now()
+	out, err := c.tryCLI("connect", b.peerID())
+	took := time.Since(began)
+	if err == nil || !strings.Contains(err.Error(), "cannot find peer") || !strings.Contains(err.Error(), "public rendezvous is off") {
+		t.Fatalf("c: connect to b by peer ID with public_rendezvous = false: %v, %s; want cannot find peer, saying the rendezvous is off", err, out)
+	}
+	if took > 20*time.Second {
+		t.Errorf("c: cannot find peer took %s", took)
+	}
+	step("c (public_rendezvous = false): %s after %s", strings.TrimSpace(err.Error()), took.Round(time.Millisecond))
+	for _, e := range b.events.since(0) {
+		var r friendRequest
+		if e.Type == "friend_request" && e.decode(&r) && r.ReqUserID == c.peerID() {
+			t.Errorf("b received c's friend request without the public rendezvous")
+		}
+	}
+}
