@@ -13,7 +13,7 @@ import (
 const lanConfig = "profile = \"default\"\n\n[network]\n  public_rendezvous = false\n"
 
 // TestLAN: three personal nodes on one LAN (a bridge), default profile,
-// empty homes, nothing configured. They find each other by mDNS, befriend
+// homes with nothing configured but the public rendezvous off. They find each other by mDNS, befriend
 // each other and exchange direct messages.
 func TestLAN(t *testing.T) {
 	requireNetns(t)
@@ -28,12 +28,15 @@ func TestLAN(t *testing.T) {
 		name := fmt.Sprintf("n%d", i+1)
 		ns := l.ns(name)
 		l.port(sw, "br0", ns, "eth0", fmt.Sprintf("10.77.0.%d/24", i+1))
-		// A home with only lanConfig: `parley daemon` initializes it with
-		// the default profile (mDNS, NAT mapping, hole punching,
-		// AutoRelay), API on 127.0.0.1:7070 inside the namespace.
+		// A home with only lanConfig: the default profile (mDNS, NAT
+		// mapping, hole punching, AutoRelay), API on 127.0.0.1:7070
+		// inside the namespace.
 		home := t.TempDir()
 		if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte(lanConfig), 0o600); err != nil {
 			t.Fatal(err)
+		}
+		if out, err := runCLI(ns, home, "init"); err != nil {
+			t.Fatalf("parley init: %v\n%s", err, out)
 		}
 		nodes[i] = startDaemon(t, ns, name, home)
 	}
