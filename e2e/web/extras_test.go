@@ -12,6 +12,8 @@ import (
 
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/parley-im/parley/chat"
 	"github.com/parley-im/parley/storage"
 )
@@ -70,6 +72,17 @@ func contactsAndAvatar(t *testing.T, a, b *user) {
 	a.waitJS(t, `!document.querySelector('.preview').hidden && document.querySelector('.preview').src.startsWith('blob:')`)
 	a.click(t, "#avatar-upload")
 	a.waitJS(t, `!document.querySelector('#me-avatar').hidden && document.querySelector('#me-avatar').src.startsWith('data:image/')`)
+	// Presence and note.
+	if err := chromedp.Do(a.tab, chromedp.SetValue(chromedp.CSS("#presence-status"), "away")); err != nil {
+		t.Fatal(err)
+	}
+	a.typeText(t, "#presence-note", "at lunch")
+	a.click(t, "#presence-go")
+	a.waitJS(t, `document.querySelector('.panel p .muted') && document.querySelector('.panel p .muted').textContent === 'away'`)
+	me, err := a.client.Profile(context.Background())
+	if err != nil || me.Presence.Status != "away" || me.Presence.Note != "at lunch" {
+		t.Errorf("presence after the page set it: %+v, %v", me.Presence, err)
+	}
 }
 
 // resume: A's connections to its API drop and stay refused while B

@@ -70,4 +70,12 @@ func group(t *testing.T, a, b *user) {
 	a.screenshot(t, "group-settings", 1440, 900)
 	// B has the group open: its page says what changed.
 	b.waitJS(t, `[...document.querySelectorAll('.messages .notice')].some(e => e.textContent === 'You are now admin')`)
+	// A renames the group; B's open group says so.
+	a.waitJS(t, `document.querySelector('#group-rename')`)
+	if err := evalVoid(a, `document.querySelector('#group-rename').value = ''`); err != nil {
+		t.Fatal(err)
+	}
+	a.typeText(t, "#group-rename", "Pals")
+	a.click(t, "#group-rename-go")
+	b.waitJS(t, `[...document.querySelectorAll('.messages .notice')].some(e => e.textContent === 'The group is now called Pals')`)
 }

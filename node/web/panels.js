@@ -136,7 +136,7 @@ function groupPanel(ctx) {
       h('p', {}, h('button', { onclick: () => openConversation({ kind: 'group', id: gid }) }, 'Open conversation'), ' ',
         h('span', { class: 'muted' }, `You are ${g.role || 'not a member'} (${g.status}).`)),
       admin ? h('section', {}, h('h3', {}, 'Rename'), h('form', { class: 'form', onsubmit: (e) => { e.preventDefault(); act(() => call('PATCH', base, { name: rename.value.trim() }))(); } },
-        field('Name', rename), h('button', { type: 'submit' }, 'Rename'))) : null,
+        field('Name', rename), h('button', { id: 'group-rename-go', type: 'submit' }, 'Rename'))) : null,
       admin && invite.options.length ? h('section', {}, h('h3', {}, 'Invite'), h('form', { class: 'form', onsubmit: (e) => { e.preventDefault(); if (invite.value) act(() => call('POST', base + '/members', { peer: invite.value }))(); } },
         field('Friend', invite), h('button', { type: 'submit' }, 'Invite'))) : null,
       h('section', {}, g.status === 'active'
@@ -215,7 +215,7 @@ function profilePanel(ctx) {
       field('Image (PNG, JPEG, GIF, WebP; up to 4 MiB)', file), preview, upload,
       h('button', { type: 'button', onclick: () => save(() => call('DELETE', '/v1/profile/avatar')) }, 'Remove avatar'))),
     h('section', {}, h('h3', {}, 'Presence'), h('form', { class: 'form', onsubmit: (e) => { e.preventDefault(); save(() => call('PUT', '/v1/presence', { status: status.value, note: note.value })); } },
-      field('Status', status), field('Note', note), h('button', { class: 'primary', type: 'submit' }, 'Set'))),
+      field('Status', status), field('Note', note), h('button', { id: 'presence-go', class: 'primary', type: 'submit' }, 'Set'))),
     h('section', {}, h('button', { onclick: () => ctx.run(async () => { await signOut(); location.reload(); }) }, 'Sign out of this page')));
   let first = true;
   function refresh() {
