@@ -105,8 +105,9 @@ func (l *eventLog) waitOK(mark int, timeout time.Duration, match func(event) boo
 // Event payloads, as the test reads them.
 type (
 	peerEvent struct {
-		PeerID string `json:"peer_id"`
-		Addr   string `json:"addr"`
+		PeerID    string `json:"peer_id"`
+		Addr      string `json:"addr"`
+		Direction string `json:"direction"`
 	}
 	nodeEvent struct {
 		Reachability string   `json:"reachability"`

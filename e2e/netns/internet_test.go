@@ -41,8 +41,11 @@ type idInfo struct {
 // Amino DHT servers with the relay service). Each home finds a relay
 // among the Amino peers and announces itself; A adds B by peer ID alone,
 // the request reaches B through the rendezvous and the relay, B accepts,
-// DMs go both ways. A third home with public_rendezvous = false cannot
-// find B, and says so instead of hanging.
+// DMs go both ways; hole punching makes the connection direct and 100 DMs
+// go each way. B then restarts behind another NAT (new addresses, new
+// relay slot, new announcement) and A's next DM reaches it. A third home
+// with public_rendezvous = false cannot find B, and says so instead of
+// hanging.
 func TestPublicRendezvous(t *testing.T) {
 	requireNetns(t)
 	requireTool(t, "nft", "nftables")
@@ -104,7 +107,7 @@ func TestPublicRendezvous(t *testing.T) {
 	}
 
 	ready := time.Now()
-	markA := a.events.mark()
+	markA, markB := a.events.mark(), b.events.mark()
 	befriend(t, a, b, 60*time.Second)
 	sendDM(t, a, b, "hello b, found through the public network", 60*time.Second)
 	firstDM := time.Since(ready)
@@ -112,8 +115,37 @@ func TestPublicRendezvous(t *testing.T) {
 	step("a ⇄ b: friends and DMs both ways; first DM %s after both were ready", firstDM.Round(time.Millisecond))
 	t.Logf("public rendezvous: time from both ready to the first DM: %s", firstDM.Round(time.Millisecond))
 	requireRelayedFirst(t, a, b, markA)
+	path, summary := holePunchOutcome(t, a, b, markA, markB, 60*time.Second)
+	step("a ⇄ b: %s connection after hole punching: %s", path, summary)
+	if path != "direct" {
+		t.Errorf("a ⇄ b: %s after hole punching between two port-preserving NATs, want direct", path)
+	}
+	sendMany(t, a, b, 100, 120*time.Second)
+	sendMany(t, b, a, 100, 120*time.Second)
 	p, addr := connection(a, b.peerID())
-	step("a ⇄ b: %s connection %s", p, addr)
+	step("a ⇄ b: 100 DMs each way delivered; %s connection %s", p, addr)
+
+	// b moves to another NAT: new addresses, a new relay slot, a new
+	// announcement. a still reaches it.
+	b.stop()
+	markA = a.events.mark()
+	b.ns = l.natHome(wan, "b2", 4, false)
+	b.start()
+	relays := waitBehindNAT(t, b, 90*time.Second)
+	step("b moved behind another NAT (7.0.0.14), reachable through %s", relays[0])
+	moved := time.Now()
+	sendDM(t, a, b, "still there after your move?", 90*time.Second)
+	step("a → b after the move: delivered %s after b was ready", time.Since(moved).Round(time.Millisecond))
+	for _, e := range a.events.since(markA) {
+		var pe peerEvent
+		if e.Type == "peer_connected" && e.decode(&pe) && pe.PeerID == b.peerID() {
+			// Both sides look each other up through the rendezvous; b,
+			// restarting, often dials first.
+			step("a ⇄ b after the move: first connection %s, %s", pe.Direction, pe.Addr)
+			break
+		}
+	}
+	sendDM(t, b, a, "yes", 60*time.Second)
 
 	// c has no way to find b: a clear error, quickly.
 	c.cli("friend", "add", b.peerID(), "-m", "from c")
@@ -133,4 +165,24 @@ func TestPublicRendezvous(t *testing.T) {
 			t.Errorf("b received c's friend request without the public rendezvous")
 		}
 	}
+}
+
+// sendMany sends n DMs from a to b and waits until b has all of them.
+func sendMany(t *testing.T, a, b *daemon, n int, timeout time.Duration) {
+	t.Helper()
+	markB := b.events.mark()
+	ids := make(map[string]bool, n)
+	for i := range n {
+		var m message
+		a.cliJSON(&m, "send", b.peerID(), fmt.Sprintf("%s to %s, %d of %d", a.name, b.name, i+1, n))
+		ids[m.ID] = true
+	}
+	got := make(map[string]bool, n)
+	b.events.wait(t, markB, timeout, fmt.Sprintf("%s to receive %d DMs from %s", b.name, n, a.name), func(e event) bool {
+		var m message
+		if e.Type == "message" && e.decode(&m) && !m.Outgoing && ids[m.ID] {
+			got[m.ID] = true
+		}
+		return len(got) == n
+	})
 }
