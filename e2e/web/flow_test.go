@@ -33,6 +33,7 @@ func TestPagesMessageLive(t *testing.T) {
 				group(t, a, b)
 				contactsAndAvatar(t, a, b)
 				resume(t, a, b)
+				qrCodes(t, a)
 				screens(t, a, b)
 			}
 		})
