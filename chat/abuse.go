@@ -1,10 +1,14 @@
 package chat
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/parley-im/parley/storage"
 )
 
 // A peer that breaks the protocol (oversized or undecodable frames, frames
@@ -67,4 +71,86 @@ func (a *abuseTracker) banned(p peer.ID) bool {
 		delete(a.peers, p)
 	}
 	return false
+}
+
+// peerSet is a set of peers safe for concurrent use.
+type peerSet struct {
+	mu    sync.Mutex
+	peers map[peer.ID]struct{}
+}
+
+func newPeerSet() *peerSet { return &peerSet{peers: make(map[peer.ID]struct{})} }
+
+func (ps *peerSet) set(p peer.ID, in bool) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if in {
+		ps.peers[p] = struct{}{}
+	} else {
+		delete(ps.peers, p)
+	}
+}
+
+func (ps *peerSet) has(p peer.ID) bool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	_, ok := ps.peers[p]
+	return ok
+}
+
+// Refuses reports whether p is cut off now: blocked by the user, or banned
+// for breaking the protocol. The node's connection gater asks it on every
+// dial and handshake, so it reads only memory.
+func (s *Service) Refuses(p peer.ID) bool {
+	return s.blocked.has(p) || s.abuse.banned(p)
+}
+
+// gated wraps a stream handler so that a refused peer's streams are reset
+// before any frame is read: a block or a ban holds on every protocol the
+// service serves, also on a connection opened before it began.
+func (s *Service) gated(h network.StreamHandler) network.StreamHandler {
+	return func(st network.Stream) {
+		if s.Refuses(st.Conn().RemotePeer()) {
+			st.Reset()
+			return
+		}
+		h(st)
+	}
+}
+
+// loadBlocked reads the blocked peers, hands the service's verdict to the
+// connection gater and closes what a blocked peer still has open (it may
+// have connected while the node started).
+func (s *Service) loadBlocked() error {
+	var contacts []storage.ContactInfo
+	if err := s.store.View(func(tx *storage.Tx) (err error) { contacts, err = tx.Contacts(); return }); err != nil {
+		return fmt.Errorf("chat: read blocked peers: %w", err)
+	}
+	var blocked []peer.ID
+	for _, c := range contacts {
+		if !c.Blocked {
+			continue
+		}
+		if p, err := peer.Decode(c.UserID); err == nil {
+			s.blocked.set(p, true)
+			blocked = append(blocked, p)
+		}
+	}
+	if s.cfg.Gate != nil {
+		s.cfg.Gate(s.Refuses)
+	}
+	for _, p := range blocked {
+		s.cutOff(p)
+	}
+	return nil
+}
+
+// cutOff closes every connection to p.
+func (s *Service) cutOff(p peer.ID) {
+	if s.host.Network().Connectedness(p) == network.NotConnected {
+		return
+	}
+	if err := s.host.Network().ClosePeer(p); err != nil {
+		s.log.Debug("close connections", "peer", p, "err", err)
+	}
 }

@@ -3,6 +3,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/parley-im/parley/chat/pb"
 	"github.com/parley-im/parley/storage"
@@ -15,16 +16,28 @@ func (ss *sendSession) applyAcks(batch []*pb.Ack) error {
 		item storage.OutboxItem
 		ack  *pb.Ack
 	}
-	var done []settled
+	var (
+		done []settled
+		busy time.Duration // the longest wait a BUSY ack asked for
+	)
 	for _, a := range batch {
 		id, ok := idString(a.GetId())
 		if !ok {
 			return fmt.Errorf("%w: ack with a bad id", ErrBadFrame)
 		}
-		if item, ok := ss.inflight[id]; ok {
-			done = append(done, settled{item, a})
+		item, ok := ss.inflight[id]
+		if !ok {
+			continue
 		}
+		if a.GetResult() == pb.Ack_BUSY {
+			// The item stays in the outbox, for a later session.
+			ss.untrack(id)
+			busy = max(busy, retryAfter(a))
+			continue
+		}
+		done = append(done, settled{item, a})
 	}
+	ss.busyWait = max(ss.busyWait, busy)
 	if len(done) == 0 {
 		return nil
 	}
@@ -60,7 +73,7 @@ func (ss *sendSession) applyAcks(batch []*pb.Ack) error {
 		return fmt.Errorf("settle acks: %w", err)
 	}
 	for _, d := range done {
-		delete(ss.inflight, d.item.RefID)
+		ss.untrack(d.item.RefID)
 	}
 	ss.progressed = true
 	for _, ev := range events {
@@ -78,6 +91,8 @@ func refusal(a *pb.Ack) string {
 		return "the recipient refused the message as invalid: " + a.GetReason()
 	case pb.Ack_LIMIT:
 		return "the recipient is over a limit: " + a.GetReason()
+	case pb.Ack_REFUSED:
+		return "the recipient did not accept the message"
 	}
 	return "refused: " + a.GetReason()
 }

@@ -117,34 +117,46 @@ func (s *Service) RemoveContact(p peer.ID) error {
 	return nil
 }
 
-// Block refuses everything from p and closes its connections. Friendship
-// is kept, so that Unblock restores it.
+// Block refuses everything from p and closes its connections: while the
+// block lasts, the node's connection gater refuses p both ways (so nothing
+// dials it, and it cannot dial in), and what p says it sent meanwhile is
+// refused also after the block ends (its outbox would offer it again).
+// Friendship is kept, so that Unblock restores it.
 func (s *Service) Block(p peer.ID) (storage.ContactInfo, error) {
 	if p == s.host.ID() {
 		return storage.ContactInfo{}, ErrSelf
 	}
+	// Refused before the commit, so that no connection slips in between.
+	was := s.blocked.has(p)
+	s.blocked.set(p, true)
 	c, action, err := s.setBlocked(p, true)
 	if err != nil {
+		s.blocked.set(p, was)
 		return c, err
 	}
 	s.host.ConnManager().Unprotect(p, friendTag)
-	if err := s.host.Network().ClosePeer(p); err != nil {
-		s.log.Debug("block: close connections", "peer", p, "err", err)
-	}
+	s.cutOff(p)
 	s.publish(EventContact, ContactEvent{Action: action, Contact: c})
 	return c, nil
 }
 
-// Unblock lifts a block.
+// Unblock lifts a block: connections are allowed again and what is queued
+// for p goes out.
 func (s *Service) Unblock(p peer.ID) (storage.ContactInfo, error) {
 	c, action, err := s.setBlocked(p, false)
 	if err != nil {
 		return c, err
 	}
-	if c.Friend {
-		s.host.ConnManager().Protect(p, friendTag)
-	}
+	s.blocked.set(p, false)
 	s.publish(EventContact, ContactEvent{Action: action, Contact: c})
+	// Both sides' outboxes may hold items that waited for the block to end.
+	if p, ok := s.friendAddrs(c); ok && s.track() {
+		go func() {
+			defer s.wg.Done()
+			s.dialFriend(p)
+		}()
+	}
+	s.poke(p)
 	return c, nil
 }
 
@@ -166,6 +178,9 @@ func (s *Service) setBlocked(p peer.ID, blocked bool) (storage.ContactInfo, stri
 		} else if err != nil {
 			return err
 		}
+		if err := recordBlockWindow(tx, p.String(), c.Blocked, blocked); err != nil {
+			return err
+		}
 		c.Blocked = blocked
 		if !c.Blocked && !c.Friend {
 			action = ContactRemoved
@@ -174,6 +189,27 @@ func (s *Service) setBlocked(p peer.ID, blocked bool) (storage.ContactInfo, stri
 		return tx.PutContact(c)
 	})
 	return c, action, err
+}
+
+// recordBlockWindow opens a block window when a block starts and closes it
+// when the block ends.
+func recordBlockWindow(tx *storage.Tx, peerID string, was, blocked bool) error {
+	now := time.Now().UTC()
+	switch {
+	case blocked && !was:
+		return tx.PutBlockWindow(peerID, storage.BlockWindow{From: now})
+	case !blocked && was:
+		w, err := tx.BlockWindow(peerID)
+		if err != nil {
+			return err
+		}
+		if w.From.IsZero() {
+			w.From = time.Unix(1, 0).UTC() // blocked before windows were recorded: all of it
+		}
+		w.Until = now
+		return tx.PutBlockWindow(peerID, w)
+	}
+	return nil
 }
 
 // rememberAddrs stores where a friend was reached, for redialing after a
@@ -243,24 +279,10 @@ func (s *Service) dialFriends() {
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	for _, c := range friends {
-		if !c.Friend || c.Blocked {
+		p, ok := s.friendAddrs(c)
+		if !ok {
 			continue
 		}
-		p, err := peer.Decode(c.UserID)
-		if err != nil {
-			continue
-		}
-		s.host.ConnManager().Protect(p, friendTag)
-		var addrs []ma.Multiaddr
-		for _, a := range c.Addrs {
-			if m, err := ma.NewMultiaddr(a); err == nil {
-				addrs = append(addrs, m)
-			}
-		}
-		if len(addrs) == 0 {
-			continue
-		}
-		s.host.Peerstore().AddAddrs(p, addrs, peerstore.RecentlyConnectedAddrTTL)
 		select {
 		case sem <- struct{}{}:
 		case <-s.ctx.Done():
@@ -269,14 +291,43 @@ func (s *Service) dialFriends() {
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.DialTimeout)
-			defer cancel()
-			if err := s.host.Connect(ctx, peer.AddrInfo{ID: p}); err != nil {
-				s.log.Debug("dial friend", "peer", p, "err", err)
-			}
+			s.dialFriend(p)
 		})
 	}
 	wg.Wait()
+}
+
+// friendAddrs protects a friend's connections and puts its remembered
+// addresses in the peerstore; it reports whether there is one to dial.
+func (s *Service) friendAddrs(c storage.ContactInfo) (peer.ID, bool) {
+	if !c.Friend || c.Blocked {
+		return "", false
+	}
+	p, err := peer.Decode(c.UserID)
+	if err != nil {
+		return "", false
+	}
+	s.host.ConnManager().Protect(p, friendTag)
+	var addrs []ma.Multiaddr
+	for _, a := range c.Addrs {
+		if m, err := ma.NewMultiaddr(a); err == nil {
+			addrs = append(addrs, m)
+		}
+	}
+	if len(addrs) == 0 {
+		return "", false
+	}
+	s.host.Peerstore().AddAddrs(p, addrs, peerstore.RecentlyConnectedAddrTTL)
+	return p, true
+}
+
+// dialFriend connects to p, within the dial timeout.
+func (s *Service) dialFriend(p peer.ID) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.DialTimeout)
+	defer cancel()
+	if err := s.host.Connect(ctx, peer.AddrInfo{ID: p}); err != nil {
+		s.log.Debug("dial friend", "peer", p, "err", err)
+	}
 }
 
 // Contact returns the contact record of p, or ErrNotFound.

@@ -162,26 +162,40 @@ func testStrangersAndBlockedPeersAreRefused(t *testing.T, tr transport) {
 	if _, err := b.svc.Block(a.id()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.svc.Send(b.id(), "are you there?"); err != nil {
+	during, err := a.svc.Send(b.id(), "are you there?")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.svc.AddFriend(b.id(), "again"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("AddFriend to a friend: err = %v, want ErrConflict", err)
 	}
 	// The block closes the connection; A's redelivery attempts are reset.
-	// Unblocking lets the queued message through, which shows it was held
-	// back rather than lost, and that nothing arrived while blocked.
 	if got := len(b.history(a.id())); got != 0 {
 		t.Fatalf("blocked peer's messages stored: %d", got)
 	}
 	if _, err := b.svc.Unblock(a.id()); err != nil {
 		t.Fatal(err)
 	}
+	// What A sent during the block stays refused after it (A's outbox
+	// offered it again); what A sends now arrives.
+	after, err := a.svc.Send(b.id(), "unblocked now")
+	if err != nil {
+		t.Fatal(err)
+	}
 	connect(t, b, a)
 	b.waitEvent(10*time.Second, func(ev Event) bool {
 		m, ok := ev.Data.(storage.Message)
-		return ok && m.Content == "are you there?"
+		return ok && m.ID == after.ID
 	})
+	a.waitEvent(10*time.Second, func(ev Event) bool {
+		r, ok := ev.Data.(ReceiptEvent)
+		return ok && r.MessageID == during.ID && r.Status == storage.StatusFailed
+	})
+	for _, m := range b.history(a.id()) {
+		if m.ID == during.ID {
+			t.Fatal("a message sent during the block was stored after it")
+		}
+	}
 }
 
 // forceFriend writes b into a's contacts without b agreeing, as a

@@ -90,6 +90,13 @@ type PresenceEvent struct {
 // subscribers.
 const DefaultFeedSize = 4096
 
+// feedBytes bounds the message text the ring keeps, so that a flood of
+// large messages (64 KiB each, 4,096 of them would be 256 MiB) cannot make
+// the feed the node's largest memory user: past it, the oldest events are
+// dropped from the ring as if it were full (a resuming client is told
+// with EventReset).
+const feedBytes = 8 << 20
+
 // subscriberBuffer bounds what a slow subscriber may fall behind before the
 // feed drops it; it can resume from its last event ID.
 const subscriberBuffer = 1024
@@ -99,10 +106,14 @@ const subscriberBuffer = 1024
 // one, so IDs keep increasing across daemon restarts and a client resuming
 // with an ID from a previous run is told it missed events (EventReset).
 type Feed struct {
-	mu     sync.Mutex
-	buf    []Event // ring of the last len(buf) events
-	start  uint64  // ID of the first event this feed ever published
-	next   uint64  // ID the next event gets
+	mu    sync.Mutex
+	buf   []Event // ring of the last len(buf) events
+	start uint64  // ID of the first event this feed ever published
+	next  uint64  // ID the next event gets
+	// first is the oldest event the ring still holds, at most len(buf)
+	// behind next; bytes is the message text of the events from first on.
+	first  uint64
+	bytes  int
 	subs   map[*Subscription]struct{}
 	closed bool
 }
@@ -121,6 +132,7 @@ func newFeed(size int, first uint64) *Feed {
 		buf:   make([]Event, size),
 		start: first,
 		next:  first,
+		first: first,
 		subs:  make(map[*Subscription]struct{}),
 	}
 }
@@ -132,7 +144,14 @@ func (f *Feed) Publish(typ EventType, data any) Event {
 	defer f.mu.Unlock()
 	ev := Event{ID: f.next, Type: typ, Time: time.Now().UTC(), Data: data}
 	f.next++
+	if f.next-f.first > uint64(len(f.buf)) {
+		f.dropOldestLocked() // the slot the new event takes
+	}
 	f.buf[ev.ID%uint64(len(f.buf))] = ev
+	f.bytes += eventBytes(ev)
+	for f.bytes > feedBytes && f.first < ev.ID {
+		f.dropOldestLocked()
+	}
 	for s := range f.subs {
 		select {
 		case s.ch <- ev:
@@ -152,10 +171,7 @@ func (f *Feed) Subscribe(after uint64) *Subscription {
 	s := &Subscription{feed: f}
 	var backlog []Event
 	if after != 0 && after+1 < f.next {
-		oldest := f.start
-		if f.next-f.start > uint64(len(f.buf)) {
-			oldest = f.next - uint64(len(f.buf))
-		}
+		oldest := f.first
 		from := after + 1
 		if from < oldest {
 			backlog = append(backlog, Event{Type: EventReset, Time: time.Now().UTC()})
@@ -175,6 +191,23 @@ func (f *Feed) Subscribe(after uint64) *Subscription {
 	}
 	f.subs[s] = struct{}{}
 	return s
+}
+
+// dropOldestLocked takes the oldest event out of the ring.
+func (f *Feed) dropOldestLocked() {
+	i := f.first % uint64(len(f.buf))
+	f.bytes -= eventBytes(f.buf[i])
+	f.buf[i] = Event{}
+	f.first++
+}
+
+// eventBytes is the part of an event's size that can be large: a
+// message's text.
+func eventBytes(ev Event) int {
+	if m, ok := ev.Data.(storage.Message); ok {
+		return len(m.Content)
+	}
+	return 0
 }
 
 // Close ends every subscription; later subscriptions end at once.

@@ -11,7 +11,12 @@ import (
 
 // friendRequest handles a request from the remote peer. A request from a
 // friend, or one that crosses our own pending request to that peer, is
-// accepted at once; otherwise it waits for the user.
+// accepted at once; otherwise it waits for the user. A stranger has one
+// live request: a new one replaces its pending one, and its settled ones
+// are pruned. Strangers' requests come at a rate per peer (over it, the
+// sender is told to wait: BUSY), and when maxPendingRequests wait already
+// the oldest is dropped to make room, so that a flood of identities never
+// hides the newest request.
 func (in *inbound) friendRequest(r *pb.FriendRequest) error {
 	id, _ := idString(in.frame.Id)
 	note := r.GetMessage()
@@ -33,6 +38,16 @@ func (in *inbound) friendRequest(r *pb.FriendRequest) error {
 	if !ok {
 		createdAt = now
 	}
+	if in.window.Covers(createdAt) {
+		in.res.ack(in.frame.Id, pb.Ack_REFUSED, "")
+		return nil
+	}
+	if !in.contact.Friend {
+		if ok, wait := in.svc.requestRate.take(in.remote, 1); !ok {
+			in.res.busy(in.frame.Id, wait, "too many friend requests from you")
+			return nil
+		}
+	}
 	req := storage.FriendRequest{
 		ID:         id,
 		UserID:     in.svc.self,
@@ -41,30 +56,11 @@ func (in *inbound) friendRequest(r *pb.FriendRequest) error {
 		Status:     storage.RequestPending,
 		CreatedAt:  createdAt,
 		UpdatedAt:  now,
+		ReceivedAt: now,
 	}
-	with, err := in.tx.RequestsWith(in.from)
+	crossed, err := in.settleEarlierRequests(now)
 	if err != nil {
 		return err
-	}
-	crossed := false
-	for _, old := range with {
-		if old.Status != storage.RequestPending {
-			continue
-		}
-		if old.Outgoing {
-			crossed = true
-		}
-		// One pending request per peer and direction: the newest wins, an
-		// outgoing one is settled by the crossing.
-		old.Status = storage.RequestCanceled
-		if old.Outgoing {
-			old.Status = storage.RequestAccepted
-		}
-		old.UpdatedAt = now
-		if err := in.tx.PutRequest(old); err != nil {
-			return err
-		}
-		in.res.event(EventFriendRequest, old)
 	}
 	if in.contact.Friend || crossed {
 		req.Status = storage.RequestAccepted
@@ -75,11 +71,8 @@ func (in *inbound) friendRequest(r *pb.FriendRequest) error {
 			return err
 		}
 		in.res.queued = true
-	} else if n, err := pendingIncoming(in.tx); err != nil {
+	} else if err := in.makeRoomForRequest(now); err != nil {
 		return err
-	} else if n >= maxPendingRequests {
-		in.res.ack(in.frame.Id, pb.Ack_LIMIT, "too many pending friend requests")
-		return nil
 	}
 	if err := in.tx.PutRequest(req); err != nil {
 		return err
@@ -89,18 +82,58 @@ func (in *inbound) friendRequest(r *pb.FriendRequest) error {
 	return nil
 }
 
-func pendingIncoming(tx *storage.Tx) (int, error) {
-	all, err := tx.Requests()
+// settleEarlierRequests clears the way for a new request from the remote
+// peer: our own pending request to it is accepted by the crossing (crossed
+// reports it), its pending one is replaced (reported as canceled), and its
+// rejected or canceled ones are pruned. Accepted ones stay.
+func (in *inbound) settleEarlierRequests(now time.Time) (crossed bool, err error) {
+	with, err := in.tx.RequestsWith(in.from)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
-	n := 0
-	for _, r := range all {
-		if !r.Outgoing && r.Status == storage.RequestPending {
-			n++
+	for _, old := range with {
+		switch {
+		case old.Outgoing && old.Status == storage.RequestPending:
+			crossed = true
+			old.Status, old.UpdatedAt = storage.RequestAccepted, now
+			if err := in.tx.PutRequest(old); err != nil {
+				return false, err
+			}
+			in.res.event(EventFriendRequest, old)
+		case !old.Outgoing && old.Status != storage.RequestAccepted:
+			if err := in.tx.DeleteRequest(old.ID); err != nil {
+				return false, err
+			}
+			if old.Status == storage.RequestPending {
+				old.Status, old.UpdatedAt = storage.RequestCanceled, now
+				in.res.event(EventFriendRequest, old)
+			}
 		}
 	}
-	return n, nil
+	return crossed, nil
+}
+
+// makeRoomForRequest drops the pending requests that arrived first until
+// one more fits under maxPendingRequests. Each stranger has one pending
+// request, so the oldest overall is also the oldest of its peer; its
+// sender may ask again later, and the user saw its event when it came.
+func (in *inbound) makeRoomForRequest(now time.Time) error {
+	n, err := in.tx.CountPendingIncoming(maxPendingRequests)
+	if err != nil {
+		return err
+	}
+	for ; n >= maxPendingRequests; n-- {
+		old, err := in.tx.OldestPendingIncoming()
+		if err != nil {
+			return err
+		}
+		if err := in.tx.DeleteRequest(old.ID); err != nil {
+			return err
+		}
+		old.Status, old.UpdatedAt = storage.RequestCanceled, now
+		in.res.event(EventFriendRequest, old)
+	}
+	return nil
 }
 
 // befriend makes the remote peer a friend inside the transaction.
@@ -160,7 +193,13 @@ func (in *inbound) friendResponse(r *pb.FriendResponse) error {
 		if req.Outgoing {
 			return nil
 		}
-		req.Status = storage.RequestCanceled
+		// A withdrawn request is of no further use: pruned at once.
+		req.Status, req.UpdatedAt = storage.RequestCanceled, now
+		if err := in.tx.DeleteRequest(req.ID); err != nil {
+			return err
+		}
+		in.res.event(EventFriendRequest, req)
+		return nil
 	default:
 		return nil
 	}

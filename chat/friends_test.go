@@ -58,8 +58,9 @@ func testCanceledRequestIsWithdrawn(t *testing.T, tr transport) {
 		t.Fatal(err)
 	}
 	b.waitEvent(10*time.Second, requestEvent(req.ID, storage.RequestCanceled))
-	if _, err := b.svc.AcceptRequest(req.ID); !errors.Is(err, ErrConflict) {
-		t.Fatalf("accepting a withdrawn request: err = %v, want ErrConflict", err)
+	// A withdrawn request is pruned at once: nothing is left to accept.
+	if _, err := b.svc.AcceptRequest(req.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("accepting a withdrawn request: err = %v, want ErrNotFound", err)
 	}
 }
 

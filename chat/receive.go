@@ -10,6 +10,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/chat/pb"
 	"github.com/parley-im/parley/storage"
@@ -21,10 +22,17 @@ const (
 	// MaxRequestMessage caps the note of a friend request, in bytes.
 	MaxRequestMessage = 1 << 10
 	// maxPendingRequests caps the incoming requests awaiting an answer, so
-	// that strangers cannot fill the disk.
+	// that strangers cannot fill the disk; a new one makes room by dropping
+	// the one that arrived first (friends_recv.go).
 	maxPendingRequests = 1000
-	// recvBatch bounds the frames stored in one transaction.
-	recvBatch = 256
+	// requestBurst and requestEvery are the rate of friend requests from
+	// one stranger: requestBurst at once, then one per requestEvery.
+	requestBurst = 3
+	requestEvery = 5 * time.Minute
+	// recvBatch and recvBatchBytes bound the frames stored in one
+	// transaction: 256 messages of 60 KB would be 15 MB in memory at once.
+	recvBatch      = 256
+	recvBatchBytes = 4 << 20
 	// maxClockSkew is how far in the future a sender's clock may be before
 	// its timestamp is replaced by the time of receipt.
 	maxClockSkew = 5 * time.Minute
@@ -48,6 +56,7 @@ func (s *Service) handleStream(st network.Stream) {
 
 	fr := newFrameReader(st)
 	fw := newFrameWriter(st)
+	var busy busyState
 	for {
 		if err := st.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout + s.cfg.AckTimeout)); err != nil {
 			st.Reset()
@@ -62,7 +71,7 @@ func (s *Service) handleStream(st network.Stream) {
 			s.refuse(st, remote, err)
 			return
 		}
-		res, err := s.receive(remote, frames)
+		res, err := s.receiveOn(&busy, remote, frames)
 		if err != nil {
 			s.refuse(st, remote, err)
 			return
@@ -121,10 +130,11 @@ func (s *Service) refuse(st network.Stream, remote peer.ID, err error) {
 var errBlockedPeer = errors.New("blocked peer")
 
 // readBatch blocks for one frame, then takes whatever else is already
-// buffered, up to recvBatch.
+// buffered, up to recvBatch frames or recvBatchBytes.
 func readBatch(fr *frameReader) ([]*pb.Frame, error) {
 	var frames []*pb.Frame
-	for len(frames) == 0 || (fr.Buffered() && len(frames) < recvBatch) {
+	size := 0
+	for len(frames) == 0 || (fr.Buffered() && len(frames) < recvBatch && size < recvBatchBytes) {
 		f, err := fr.Read()
 		if err != nil {
 			if len(frames) > 0 && errors.Is(err, io.EOF) {
@@ -133,6 +143,7 @@ func readBatch(fr *frameReader) ([]*pb.Frame, error) {
 			return nil, err
 		}
 		frames = append(frames, f)
+		size += proto.Size(f)
 	}
 	return frames, nil
 }
@@ -146,6 +157,8 @@ type received struct {
 	protect bool
 	// presenceSeen: the sender pushed its presence (presence_push.go).
 	presenceSeen bool
+	// held: a frame of this stream was answered BUSY (flood.go).
+	held busyState
 
 	// Group work for after the commit (group_apply.go).
 	refresh    []string    // groups whose cached view is stale
@@ -182,9 +195,18 @@ func (r *received) announce(s *Service, remote peer.ID) {
 
 // receive stores a batch of frames from remote in one transaction.
 func (s *Service) receive(remote peer.ID, frames []*pb.Frame) (*received, error) {
+	return s.receiveOn(nil, remote, frames)
+}
+
+// receiveOn is receive for a batch of the stream whose BUSY state is held
+// by stream (nil: a batch on its own).
+func (s *Service) receiveOn(stream *busyState, remote peer.ID, frames []*pb.Frame) (*received, error) {
 	res := new(received)
 	err := s.store.Update(func(tx *storage.Tx) error {
 		*res = received{} // Update may run this more than once
+		if stream != nil {
+			res.held = *stream
+		}
 		from := remote.String()
 		contact, err := tx.Contact(from)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -193,11 +215,18 @@ func (s *Service) receive(remote peer.ID, frames []*pb.Frame) (*received, error)
 		if contact.Blocked {
 			return errBlockedPeer
 		}
+		window, err := tx.BlockWindow(from)
+		if err != nil {
+			return err
+		}
 		for _, f := range frames {
 			if _, ok := idString(f.GetId()); !ok {
 				return fmt.Errorf("%w: frame id of %d bytes", errViolation, len(f.GetId()))
 			}
-			in := inbound{svc: s, tx: tx, remote: remote, from: from, contact: &contact, res: res, frame: f}
+			if !res.admit(s, remote, f) {
+				continue
+			}
+			in := inbound{svc: s, tx: tx, remote: remote, from: from, contact: &contact, window: window, res: res, frame: f}
 			if err := in.handle(); err != nil {
 				return err
 			}
@@ -206,6 +235,9 @@ func (s *Service) receive(remote peer.ID, frames []*pb.Frame) (*received, error)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if stream != nil {
+		*stream = res.held
 	}
 	return res, nil
 }
@@ -217,8 +249,10 @@ type inbound struct {
 	remote  peer.ID
 	from    string // remote.String(), encoded once per batch
 	contact *storage.ContactInfo
-	res     *received
-	frame   *pb.Frame
+	// window is the sender's last block: what it sent within it is refused.
+	window storage.BlockWindow
+	res    *received
+	frame  *pb.Frame
 }
 
 func (in *inbound) handle() error {
@@ -259,6 +293,20 @@ func (in *inbound) message(m *pb.ChatMessage) error {
 	sentAt, ok := senderTime(m.GetSentAt(), now)
 	if !ok {
 		in.res.ack(in.frame.Id, pb.Ack_INVALID, "sent_at must be a positive Unix time")
+		return nil
+	}
+	if in.window.Covers(sentAt) {
+		in.res.ack(in.frame.Id, pb.Ack_REFUSED, "")
+		return nil
+	}
+	if dup, err := in.tx.HasMessage(in.from, id); err != nil {
+		return err
+	} else if dup {
+		in.res.ack(in.frame.Id, pb.Ack_OK, "") // a redelivery: its first ack was lost
+		return nil
+	}
+	if ok, wait, why := in.svc.floods.admit(in.remote, in.frame); !ok {
+		in.res.busy(in.frame.Id, wait, why)
 		return nil
 	}
 	msg := storage.Message{

@@ -123,6 +123,9 @@ func (s *Service) runSender(sd *sender) {
 			}
 			continue
 		}
+		if s.waitBusy(sd, err) {
+			continue // the peer asked to wait; nothing was lost
+		}
 		if progressed {
 			// The stream worked and then broke (the connection dropped or
 			// was replaced): try a new one at once before backing off.
@@ -197,7 +200,7 @@ func (s *Service) session(sd *sender) (progressed bool, err error) {
 		return false, fmt.Errorf("open stream: %w", err)
 	}
 	sd.conn = st.Conn()
-	ss := &sendSession{svc: s, sd: sd, st: st, fw: newFrameWriter(st), inflight: make(map[string]storage.OutboxItem)}
+	ss := &sendSession{svc: s, sd: sd, st: st, fw: newFrameWriter(st), inflight: make(map[string]storage.OutboxItem), sizes: make(map[string]int)}
 	return ss.run()
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/chat/pb"
 	"github.com/parley-im/parley/storage"
@@ -13,12 +14,16 @@ import (
 
 // sendSession is one stream's worth of sending.
 type sendSession struct {
-	svc        *Service
-	sd         *sender
-	st         network.Stream
-	fw         *frameWriter
-	inflight   map[string]storage.OutboxItem // by frame ID
-	lastSeq    uint64                        // highest outbox seq written on this stream
+	svc      *Service
+	sd       *sender
+	st       network.Stream
+	fw       *frameWriter
+	inflight map[string]storage.OutboxItem // by frame ID
+	// sizes are the encoded sizes of the frames in flight, by frame ID,
+	// and bytes their sum: the window is bounded in bytes too.
+	sizes      map[string]int
+	bytes      int
+	lastSeq    uint64 // highest outbox seq written on this stream
 	progressed bool
 	// caughtUp: the last read of the outbox found nothing beyond lastSeq
 	// that the window could not take, and no item was queued since (the
@@ -28,6 +33,10 @@ type sendSession struct {
 	awaitingAck bool
 	// marks are the messages written whose "sent" is not recorded yet.
 	marks sentMarks
+	// busyWait, once the peer answered BUSY, is how long to wait before
+	// offering the refused frames again; the session writes nothing more
+	// and ends when the frames in flight are answered (backpressure.go).
+	busyWait time.Duration
 }
 
 func (ss *sendSession) run() (bool, error) {
@@ -85,6 +94,10 @@ func (ss *sendSession) run() (bool, error) {
 			if err := ss.applyAcks(batch); err != nil {
 				return ss.progressed, err
 			}
+			if ss.busyWait > 0 && len(ss.inflight) == 0 {
+				graceful = true
+				return ss.progressed, busyErr(ss.busyWait)
+			}
 			ss.awaitingAck = false
 			ackTimer.Reset(s.cfg.AckTimeout)
 		case <-ss.sd.more:
@@ -115,11 +128,11 @@ func (ss *sendSession) run() (bool, error) {
 func (ss *sendSession) fill() (int, error) {
 	s := ss.svc
 	total := 0
-	if ss.room() == 0 {
+	if ss.room() == 0 || ss.busyWait > 0 {
 		return 0, nil
 	}
 	defer func() { ss.awaitingAck = len(ss.inflight) > 0 }()
-	for !ss.caughtUp && len(ss.inflight) < sendWindow {
+	for !ss.caughtUp && len(ss.inflight) < sendWindow && ss.bytes < sendWindowBytes {
 		limit := min(sendBatch, sendWindow-len(ss.inflight))
 		items, err := s.pending(ss.sd.peer, ss.lastSeq, limit)
 		if err != nil {
@@ -140,20 +153,25 @@ func (ss *sendSession) fill() (int, error) {
 			return total, fmt.Errorf("set write deadline: %w", err)
 		}
 		var sentItems []storage.OutboxItem
+		last := items[len(items)-1].Seq
 		for i, f := range frames {
+			if ss.bytes >= sendWindowBytes {
+				last, ss.caughtUp = items[i-1].Seq, false // the rest waits for acks
+				break
+			}
 			if f == nil {
 				continue
 			}
 			if err := ss.fw.Write(f); err != nil {
 				return total, fmt.Errorf("write frame: %w", err)
 			}
-			ss.inflight[items[i].RefID] = items[i]
+			ss.track(items[i], proto.Size(f))
 			sentItems = append(sentItems, items[i])
 		}
 		if err := ss.fw.Flush(); err != nil {
 			return total, fmt.Errorf("send frames: %w", err)
 		}
-		ss.lastSeq = items[len(items)-1].Seq
+		ss.lastSeq = last
 		total += len(sentItems)
 		ss.marks.add(time.Now(), sentItems)
 	}
@@ -167,7 +185,7 @@ func (ss *sendSession) fill() (int, error) {
 // than once per message queued, and the peer stores bigger batches.
 func (ss *sendSession) room() int {
 	free := sendWindow - len(ss.inflight)
-	if len(ss.inflight) > 0 && (ss.awaitingAck || free < sendBatch) {
+	if ss.bytes >= sendWindowBytes || len(ss.inflight) > 0 && (ss.awaitingAck || free < sendBatch) {
 		return 0
 	}
 	return free

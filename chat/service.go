@@ -64,6 +64,16 @@ type Config struct {
 	// between members who stay connected arrives without waiting for a
 	// reconnect: GossipSub does not send it again.
 	GroupSyncInterval time.Duration
+	// PeerRate and PeerBurst (bytes a second, and at once) and PeerQuota
+	// (bytes a day) bound what one peer may make this node store; frames
+	// over them are answered BUSY and wait in the sender's outbox
+	// (flood.go). Defaults: DefaultPeerRate, DefaultPeerBurst,
+	// DefaultPeerQuota.
+	PeerRate, PeerBurst, PeerQuota int64
+	// Gate, when set, receives the service's verdict on peers (Refuses)
+	// before the service dials anyone or serves a stream: the node's
+	// connection gater refuses blocked and banned peers with it, both ways.
+	Gate func(refuses func(peer.ID) bool)
 	// CacheFor is how long a record fetched from the DHT is served from
 	// the cache before Whois asks the DHT again (default 1m). A record
 	// pushed live stays fresh until it expires.
@@ -89,6 +99,14 @@ func (c *Config) setDefaults() {
 	def(&c.LookupTimeout, 10*time.Second)
 	def(&c.CacheFor, time.Minute)
 	def(&c.GroupSyncInterval, 10*time.Minute)
+	defN := func(n *int64, v int64) {
+		if *n <= 0 {
+			*n = v
+		}
+	}
+	defN(&c.PeerRate, DefaultPeerRate)
+	defN(&c.PeerBurst, DefaultPeerBurst)
+	defN(&c.PeerQuota, DefaultPeerQuota)
 }
 
 // Service is the messenger of one node.
@@ -101,6 +119,13 @@ type Service struct {
 	feed  *Feed
 	log   *slog.Logger
 	abuse *abuseTracker
+	// blocked holds the peers the user blocked, for the quick checks of
+	// Refuses; storage stays the authority.
+	blocked *peerSet
+	// requestRate is each stranger's rate of friend requests.
+	requestRate *peerLimiter
+	// floods are each peer's rate and quota of what it sends (flood.go).
+	floods *floodLimits
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -133,21 +158,24 @@ func New(cfg Config) (*Service, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
-		cfg:     cfg,
-		host:    cfg.Host,
-		self:    cfg.Host.ID().String(),
-		store:   cfg.Store,
-		feed:    cfg.Feed,
-		log:     cfg.Logger,
-		abuse:   newAbuseTracker(),
-		ctx:     ctx,
-		cancel:  cancel,
-		senders: make(map[peer.ID]*sender),
-		fresh:   newFrameCache(freshFrames),
-		probing: newProbeSet(),
-		groups:  newGroupCache(),
-		topics:  newTopicSet(),
-		syncs:   newSyncState(),
+		cfg:         cfg,
+		host:        cfg.Host,
+		self:        cfg.Host.ID().String(),
+		store:       cfg.Store,
+		feed:        cfg.Feed,
+		log:         cfg.Logger,
+		abuse:       newAbuseTracker(),
+		blocked:     newPeerSet(),
+		requestRate: newPeerLimiter(1/requestEvery.Seconds(), requestBurst, maxLimitedPeers),
+		floods:      newFloodLimits(cfg),
+		ctx:         ctx,
+		cancel:      cancel,
+		senders:     make(map[peer.ID]*sender),
+		fresh:       newFrameCache(freshFrames),
+		probing:     newProbeSet(),
+		groups:      newGroupCache(),
+		topics:      newTopicSet(),
+		syncs:       newSyncState(),
 	}
 	s.records = newRecords(s)
 	// Identify blocks while this buffer is full: room for bursts of
@@ -160,8 +188,13 @@ func New(cfg Config) (*Service, error) {
 		cancel()
 		return nil, fmt.Errorf("chat: watch connections: %w", err)
 	}
-	s.host.SetStreamHandler(DMProtocol, s.handleStream)
-	s.host.SetStreamHandler(SyncProtocol, s.handleSync)
+	if err := s.loadBlocked(); err != nil {
+		sub.Close()
+		cancel()
+		return nil, err
+	}
+	s.host.SetStreamHandler(DMProtocol, s.gated(s.handleStream))
+	s.host.SetStreamHandler(SyncProtocol, s.gated(s.handleSync))
 	s.wg.Go(func() { s.watchConnections(sub) })
 	s.wg.Go(s.resume)
 	if cfg.PubSub != nil {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/connmgr"
@@ -20,11 +21,16 @@ const DisconnectHold = time.Minute
 
 // holdGater is the host's connection gater. It refuses connections, in
 // both directions, to peers the user disconnected less than a hold ago,
-// so that a disconnect sticks; everything else passes. A dial already
-// under way when the hold starts is stopped when its security handshake
-// ends (InterceptSecured), before the connection counts as open.
+// so that a disconnect sticks, and to peers the messenger refuses (blocked
+// by the user, or banned for breaking the protocol) for as long as it
+// refuses them; everything else passes. A dial already under way when the
+// hold starts is stopped when its security handshake ends
+// (InterceptSecured), before the connection counts as open.
 type holdGater struct {
 	now func() time.Time
+	// refuses, once set, is the messenger's verdict on a peer; it must be
+	// quick, as every dial and every handshake asks it.
+	refuses atomic.Pointer[func(peer.ID) bool]
 
 	mu    sync.Mutex
 	until map[peer.ID]time.Time
@@ -68,8 +74,22 @@ func (g *holdGater) heldFor(p peer.ID) time.Duration {
 	return left
 }
 
-// InterceptPeerDial refuses to dial a held peer, whoever asks.
-func (g *holdGater) InterceptPeerDial(p peer.ID) bool { return g.heldFor(p) == 0 }
+// refuseWith makes the gater refuse every peer for which refuses is true.
+func (g *holdGater) refuseWith(refuses func(peer.ID) bool) { g.refuses.Store(&refuses) }
+
+// allowed reports whether p may be connected now.
+func (g *holdGater) allowed(p peer.ID) bool {
+	if g.heldFor(p) > 0 {
+		return false
+	}
+	if f := g.refuses.Load(); f != nil && (*f)(p) {
+		return false
+	}
+	return true
+}
+
+// InterceptPeerDial refuses to dial a held or refused peer, whoever asks.
+func (g *holdGater) InterceptPeerDial(p peer.ID) bool { return g.allowed(p) }
 
 // InterceptAddrDial allows every address of a peer that may be dialed.
 func (g *holdGater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool { return true }
@@ -77,10 +97,10 @@ func (g *holdGater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool { return true 
 // InterceptAccept allows every inbound connection until its peer is known.
 func (g *holdGater) InterceptAccept(network.ConnMultiaddrs) bool { return true }
 
-// InterceptSecured refuses a held peer's inbound connections, and
-// outbound ones dialed before the hold began.
+// InterceptSecured refuses a held or refused peer's inbound connections,
+// and outbound ones dialed before the hold began.
 func (g *holdGater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
-	return g.heldFor(p) == 0
+	return g.allowed(p)
 }
 
 // InterceptUpgraded allows every connection that got this far.

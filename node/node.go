@@ -193,6 +193,9 @@ func New(opts Options) (_ *Node, err error) {
 		ProfileRepublish: time.Duration(opts.Config.Presence.ProfileRepublish),
 		LookupTimeout:    time.Duration(opts.Config.Presence.LookupTimeout),
 		CacheFor:         time.Duration(opts.Config.Presence.CacheFor),
+		// Blocked and banned peers are refused on every protocol: at the
+		// connection, both ways.
+		Gate: n.gate.refuseWith,
 	})
 	if err != nil {
 		return nil, err

@@ -13,6 +13,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
+
+	"github.com/parley-im/parley/chat"
 )
 
 // connectTimeout bounds a dial started from the API.
@@ -205,6 +207,10 @@ func (n *Node) Connect(ctx context.Context, addr string) (PeerInfo, error) {
 	}
 	if ai.ID == n.host.ID() {
 		return PeerInfo{}, ErrSelf
+	}
+	if n.chat.Refuses(ai.ID) {
+		// The gater would refuse the dial with a generic error.
+		return PeerInfo{}, fmt.Errorf("%w: %s is blocked, or banned for a while for breaking the protocol; unblock it first", chat.ErrBlocked, ai.ID)
 	}
 	if n.gate.release(ai.ID) {
 		// A dial that the hold stopped mid-way left a backoff; the user

@@ -75,6 +75,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err := checkSchema(bdb); err != nil {
 		return nil, errors.Join(fmt.Errorf("open database %s: %w", dir, err), bdb.Close())
 	}
+	if err := indexRequests(bdb); err != nil {
+		return nil, errors.Join(fmt.Errorf("open database %s: %w", dir, err), bdb.Close())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &DB{
 		db: bdb, log: log, cancel: cancel, done: make(chan struct{}),

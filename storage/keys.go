@@ -15,6 +15,8 @@ import "encoding/binary"
 //	c/<peer>                          ContactInfo
 //	r/<request id>                    FriendRequest
 //	rp/<peer>/<request id>            index: requests exchanged with a peer
+//	ri/<receivedAt ns:8><request id>  index: incoming requests awaiting an answer, oldest first
+//	s/requests-indexed                marks that ri/ covers every stored request (requests_index.go)
 //	m/<conv>/<sentAt ns:8><id>        Message, history order (binary, message_codec.go)
 //	m/<conv>/<sentAt ns:8><id>\x00s   its status record, once its status changed (status.go)
 //	x/<conv>/<id>                     index: message ID → its m/ key (dedupe)
@@ -27,14 +29,19 @@ import "encoding/binary"
 //	mp/<conv>/<id>                    signed form of a group message (proof)
 //	pc/<peer>                         CachedRecord: another user's signed profile
 //	ps/<peer>                         CachedRecord: another user's signed presence
+//	bw/<peer>                         BlockWindow: the peer's last block (blocks.go)
 const (
-	prefixContact      = "c/"
-	prefixRequest      = "r/"
-	prefixRequestPeer  = "rp/"
-	prefixMessage      = "m/"
-	prefixMessageIndex = "x/"
-	prefixConversation = "v/"
-	prefixOutbox       = "o/"
+	prefixContact     = "c/"
+	prefixRequest     = "r/"
+	prefixRequestPeer = "rp/"
+	// prefixPendingRequest indexes the incoming requests awaiting an
+	// answer by arrival, so that counting them and finding the oldest
+	// never reads the requests themselves.
+	prefixPendingRequest = "ri/"
+	prefixMessage        = "m/"
+	prefixMessageIndex   = "x/"
+	prefixConversation   = "v/"
+	prefixOutbox         = "o/"
 )
 
 var outboxSeqKey = []byte("s/outbox-seq")
@@ -60,6 +67,10 @@ func requestKey(id string) []byte { return join([]byte(prefixRequest), []byte(id
 
 func requestPeerKey(peer, id string) []byte {
 	return join([]byte(prefixRequestPeer), []byte(peer), []byte("/"), []byte(id))
+}
+
+func pendingRequestKey(r FriendRequest) []byte {
+	return join([]byte(prefixPendingRequest), be64(uint64(r.ReceivedAt.UnixNano())), []byte(r.ID))
 }
 
 func messagePrefix(conv string) []byte {

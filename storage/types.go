@@ -109,6 +109,9 @@ type FriendRequest struct {
 	Outgoing   bool          `json:"outgoing"`
 	CreatedAt  time.Time     `json:"created_at"`
 	UpdatedAt  time.Time     `json:"updated_at"`
+	// ReceivedAt is when an incoming request arrived, by the owner's
+	// clock (CreatedAt is the sender's): the pending index's order.
+	ReceivedAt time.Time `json:"received_at,omitzero"`
 }
 
 // OutboxItem is something owed to a peer until it acks: a reference to a

@@ -38,6 +38,12 @@ const (
 	Ack_INVALID Ack_Result = 2
 	// The receiver keeps too many pending requests; try much later.
 	Ack_LIMIT Ack_Result = 3
+	// The receiver will not take this frame, ever (it came from a peer the
+	// receiver had blocked when it was sent); do not retry.
+	Ack_REFUSED Ack_Result = 4
+	// The sender is over the receiver's rate or quota: keep the frame and
+	// offer it again after retry_after_ms, on a new stream.
+	Ack_BUSY Ack_Result = 5
 )
 
 // Enum value maps for Ack_Result.
@@ -47,12 +53,16 @@ var (
 		1: "NOT_FRIEND",
 		2: "INVALID",
 		3: "LIMIT",
+		4: "REFUSED",
+		5: "BUSY",
 	}
 	Ack_Result_value = map[string]int32{
 		"OK":         0,
 		"NOT_FRIEND": 1,
 		"INVALID":    2,
 		"LIMIT":      3,
+		"REFUSED":    4,
+		"BUSY":       5,
 	}
 )
 
@@ -445,10 +455,12 @@ func (x *ChatMessage) GetSentAt() int64 {
 
 // Ack answers one frame.
 type Ack struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Result        Ack_Result             `protobuf:"varint,2,opt,name=result,proto3,enum=parley.dm.Ack_Result" json:"result,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Result Ack_Result             `protobuf:"varint,2,opt,name=result,proto3,enum=parley.dm.Ack_Result" json:"result,omitempty"`
+	Reason string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// retry_after_ms, with BUSY, is how long the sender should wait.
+	RetryAfterMs  uint32 `protobuf:"varint,4,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -502,6 +514,13 @@ func (x *Ack) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *Ack) GetRetryAfterMs() uint32 {
+	if x != nil {
+		return x.RetryAfterMs
+	}
+	return 0
 }
 
 // Receipt reports that the receiver's user read messages.
@@ -730,17 +749,20 @@ const file_chat_pb_dm_proto_rawDesc = "" +
 	"\vChatMessage\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
 	"\acontent\x18\x02 \x01(\fR\acontent\x12\x17\n" +
-	"\asent_at\x18\x03 \x01(\x03R\x06sentAt\"\x96\x01\n" +
+	"\asent_at\x18\x03 \x01(\x03R\x06sentAt\"\xd3\x01\n" +
 	"\x03Ack\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12-\n" +
 	"\x06result\x18\x02 \x01(\x0e2\x15.parley.dm.Ack.ResultR\x06result\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"8\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12$\n" +
+	"\x0eretry_after_ms\x18\x04 \x01(\rR\fretryAfterMs\"O\n" +
 	"\x06Result\x12\x06\n" +
 	"\x02OK\x10\x00\x12\x0e\n" +
 	"\n" +
 	"NOT_FRIEND\x10\x01\x12\v\n" +
 	"\aINVALID\x10\x02\x12\t\n" +
-	"\x05LIMIT\x10\x03\"i\n" +
+	"\x05LIMIT\x10\x03\x12\v\n" +
+	"\aREFUSED\x10\x04\x12\b\n" +
+	"\x04BUSY\x10\x05\"i\n" +
 	"\aReceipt\x12+\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x17.parley.dm.Receipt.KindR\x04kind\x12\x1f\n" +
 	"\vmessage_ids\x18\x02 \x03(\fR\n" +

@@ -269,6 +269,11 @@ func sampleAnon(pids ...int) func() []float64 {
 // rawBurst runs the burst between two raw-burst processes and returns
 // their peak RSS and how long the burst took.
 func (e *env) rawBurst(n int) (send, recv float64, took time.Duration, err error) {
+	return e.rawBurstOf(n, dmSize)
+}
+
+// rawBurstOf is rawBurst with messages of size bytes.
+func (e *env) rawBurstOf(n, size int) (send, recv float64, took time.Duration, err error) {
 	start := func(prefix string) (*child, string, error) {
 		dir, err := e.tempDir(prefix)
 		if err != nil {
@@ -299,7 +304,7 @@ func (e *env) rawBurst(n int) (send, recv float64, took time.Duration, err error
 	}
 	defer s.kill()
 	t0 := time.Now()
-	if _, err := fmt.Fprintf(s.stdin, "send %s %d %d\n", raddr, n, dmSize); err != nil {
+	if _, err := fmt.Fprintf(s.stdin, "send %s %d %d\n", raddr, n, size); err != nil {
 		return 0, 0, 0, fmt.Errorf("raw-burst: %w", err)
 	}
 	if _, err := s.waitLine(rawBurstSentPrefix, time.Duration(n)*time.Millisecond+time.Minute); err != nil {

@@ -39,8 +39,13 @@ const (
 	rawBurstSentPrefix = "sent: "
 )
 
-// rawBurstBatch bounds the frames stored in one transaction, on both ends.
-const rawBurstBatch = 256
+// rawBurstBatch bounds the frames stored in one transaction, on both ends,
+// and rawBurstBatchBytes their bytes (Badger refuses a transaction of
+// 256 × 60 KB with its default options).
+const (
+	rawBurstBatch      = 256
+	rawBurstBatchBytes = 4 << 20
+)
 
 // runRawBurst is `parley-bench raw-burst DIR`. It prints "addr: <multiaddr>"
 // and "ready", then serves rawStoreProtocol. A line "send ADDR N SIZE" on
@@ -114,7 +119,8 @@ func serveRawStore(db *badger.DB, s network.Stream) {
 	seq := uint64(0)
 	for {
 		var batch [][]byte
-		for len(batch) == 0 || (r.Buffered() > 0 && len(batch) < rawBurstBatch) {
+		bytes := 0
+		for len(batch) == 0 || (r.Buffered() > 0 && len(batch) < rawBurstBatch && bytes < rawBurstBatchBytes) {
 			n, err := binary.ReadUvarint(r)
 			if err != nil || n > maxRawFrame {
 				if errors.Is(err, io.EOF) {
@@ -130,6 +136,7 @@ func serveRawStore(db *badger.DB, s network.Stream) {
 				return
 			}
 			batch = append(batch, buf)
+			bytes += len(buf)
 		}
 		err := db.Update(func(txn *badger.Txn) error {
 			for i, b := range batch {
@@ -201,7 +208,7 @@ func rawBurstSend(h host.Host, db *badger.DB, cmd string) (int, error) {
 	msg := payload(size)
 	var pre [binary.MaxVarintLen64]byte
 	for sent := 0; sent < n; {
-		k := min(rawBurstBatch, n-sent)
+		k := min(rawBurstBatch, max(1, rawBurstBatchBytes/max(size, 1)), n-sent)
 		err := db.Update(func(txn *badger.Txn) error {
 			for i := range k {
 				if err := txn.Set(rawMessageKey(conv, int64(sent+i), ""), msg); err != nil {

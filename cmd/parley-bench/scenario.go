@@ -26,7 +26,8 @@ type scenario struct {
 // 2-CPU reference machine -short takes about 1 minute (groups ~25 s, burst
 // ~20 s of it, mostly filling a home with 1M messages) and the full run
 // about 3½ minutes (groups ~1½ min); restart adds ~6 s with -short and
-// ~30 s to the full run.
+// ~30 s to the full run; flood and spam ~35 s with -short and ~2 min to
+// the full run.
 var scenarios = []scenario{
 	startupScenario,
 	idleScenario,
@@ -39,6 +40,8 @@ var scenarios = []scenario{
 	historyScenario,
 	burstScenario,
 	restartScenario,
+	floodScenario,
+	spamScenario,
 }
 
 // env is what a scenario gets to work with.
