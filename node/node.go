@@ -212,11 +212,7 @@ func New(opts Options) (_ *Node, err error) {
 		}
 	}
 	if opts.Config.Network.MDNS {
-		stop, err := n.startMDNS(ctx)
-		if err != nil {
-			return nil, err
-		}
-		n.closers = append(n.closers, stop)
+		n.startMDNS(ctx)
 	}
 	if n.rdv != nil {
 		if err := n.rdv.start(ctx, &n.wg); err != nil {
