@@ -289,7 +289,8 @@ func (in *inbound) groupNotice(n *pb.GroupNotice) error {
 			in.res.departures = append(in.res.departures, departure{gid, in.remote})
 		}
 	case pb.GroupNotice_REMOVED:
-		if isAdmin(cur, in.remote) && g.Status == storage.GroupActive {
+		// An invitation not accepted yet is withdrawn the same way.
+		if isAdmin(cur, in.remote) && (g.Status == storage.GroupActive || g.Status == storage.GroupInvited) {
 			g.Status = storage.GroupRemoved
 			if err := in.tx.PutGroup(g); err != nil {
 				return err

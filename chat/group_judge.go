@@ -104,7 +104,7 @@ func storeState(tx *storage.Tx, g storage.Group, ss *pb.SignedState, st *pb.Grou
 		return storage.Group{}, fmt.Errorf("encode group state: %w", err)
 	}
 	status := g.Status
-	if memberIndex(st, self) < 0 && status == storage.GroupActive {
+	if memberIndex(st, self) < 0 && (status == storage.GroupActive || status == storage.GroupInvited) {
 		status = storage.GroupRemoved
 	}
 	rec := groupRecord(st, signed, status, g.InvitedBy)

@@ -3,6 +3,7 @@ package chat
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -407,4 +408,31 @@ func testMemberBackFromOfflineTakesTheKeyOfAMissedEpoch(t *testing.T, tr transpo
 		t.Fatal(err)
 	}
 	owner.waitGroupMessages(gid, 2, 10*time.Second)
+}
+
+// A member removed before it accepted its invitation is told so, and can
+// no longer accept it.
+func TestInvitedMemberRemovedBeforeAcceptingCannotJoin(t *testing.T) {
+	forTransports(t, testInvitedMemberRemovedBeforeAcceptingCannotJoin)
+}
+
+func testInvitedMemberRemovedBeforeAcceptingCannotJoin(t *testing.T, tr transport) {
+	owner, d := newTestPeer(t, tr), newTestPeer(t, tr)
+	connect(t, owner, d)
+	befriend(t, d, owner)
+	g, err := owner.svc.CreateGroup("climbers", []peer.ID{d.id()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.waitEvent(10*time.Second, groupAction(g.GroupID, GroupInvited))
+	if _, err := owner.svc.KickFromGroup(g.GroupID, d.id()); err != nil {
+		t.Fatal(err)
+	}
+	d.waitEvent(10*time.Second, groupAction(g.GroupID, GroupRemoved))
+	if _, err := d.svc.AcceptInvite(g.GroupID); !errors.Is(err, ErrConflict) {
+		t.Fatalf("accepting a withdrawn invitation: err = %v, want ErrConflict", err)
+	}
+	if v, _ := d.svc.Group(g.GroupID); v.Status != storage.GroupRemoved {
+		t.Fatalf("the removed invitee's group is %s, want removed", v.Status)
+	}
 }
