@@ -64,55 +64,11 @@ func testBanHoldsOnSync(t *testing.T, tr transport) {
 	}
 }
 
-// withID gives f a fresh frame ID and returns it.
-func withID(f *pb.Frame) *pb.Frame {
-	f.Id, _ = idBytes(newID())
-	return f
-}
-
-// requestFrame is a friend request frame with a fresh ID.
-func requestFrame(note string) *pb.Frame {
-	return withID(&pb.Frame{Body: &pb.Frame_FriendRequest{FriendRequest: &pb.FriendRequest{
+// requestFrame is a friend request frame from a, with a fresh ID.
+func requestFrame(a *adversary, note string) *pb.Frame {
+	return a.frame(&pb.Frame{Body: &pb.Frame_FriendRequest{FriendRequest: &pb.FriendRequest{
 		Message: note, CreatedAt: time.Now().UnixNano(),
 	}}})
-}
-
-// rawSend opens a DM stream from h to target, writes the frames, and
-// returns the acks, one per frame.
-// TODO(peers): fold onto the adversary helper once it lands.
-func rawSend(t *testing.T, h host.Host, target *testPeer, frames ...*pb.Frame) []*pb.Ack {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := h.Connect(ctx, peer.AddrInfo{ID: target.id(), Addrs: target.host.Addrs()}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := h.NewStream(ctx, target.id(), DMProtocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	st.SetDeadline(time.Now().Add(10 * time.Second))
-	fw := newFrameWriter(st)
-	for _, f := range frames {
-		if err := fw.Write(f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := fw.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	st.CloseWrite()
-	fr := newFrameReader(st)
-	var acks []*pb.Ack
-	for len(acks) < len(frames) {
-		f, err := fr.Read()
-		if err != nil {
-			t.Fatalf("after %d acks: %v", len(acks), err)
-		}
-		acks = append(acks, f.GetAck())
-	}
-	return acks
 }
 
 // requestsFrom returns the victim's stored requests from p.
@@ -135,12 +91,16 @@ func TestRequestSpamKeepsOneLiveRequest(t *testing.T) {
 
 func testRequestSpamKeepsOneLiveRequest(t *testing.T, tr transport) {
 	b := newTestPeer(t, tr)
-	a := rawHost(t, tr)
+	a := newAdversary(t, tr)
+	a.connect(b)
 	var frames []*pb.Frame
 	for range 50 {
-		frames = append(frames, requestFrame("let me in"))
+		frames = append(frames, requestFrame(a, "let me in"))
 	}
-	acks := rawSend(t, a, b, frames...)
+	acks, err := a.send(b, frames...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var lastOK string
 	for i, ack := range acks {
 		switch {
@@ -151,18 +111,16 @@ func testRequestSpamKeepsOneLiveRequest(t *testing.T, tr transport) {
 			t.Fatalf("request %d acked %s (%s, retry after %d ms)", i, ack.GetResult(), ack.GetReason(), ack.GetRetryAfterMs())
 		}
 	}
-	got := requestsFrom(t, b, a.ID())
+	got := requestsFrom(t, b, a.id())
 	if len(got) != 1 || got[0].ID != lastOK || got[0].Status != storage.RequestPending {
 		t.Fatalf("stored from the spammer: %+v; want only its request %s, pending", got, lastOK)
 	}
 	// Withdrawn, it is gone, not kept as canceled.
-	cancel := withID(&pb.Frame{Body: &pb.Frame_FriendResponse{FriendResponse: &pb.FriendResponse{
+	cancel := a.frame(&pb.Frame{Body: &pb.Frame_FriendResponse{FriendResponse: &pb.FriendResponse{
 		RequestId: frames[requestBurst-1].GetId(), Decision: pb.FriendResponse_CANCEL,
 	}}})
-	if ack := rawSend(t, a, b, cancel)[0]; ack.GetResult() != pb.Ack_OK {
-		t.Fatalf("cancel acked %s", ack.GetResult())
-	}
-	if got := requestsFrom(t, b, a.ID()); len(got) != 0 {
+	a.mustAck(b, pb.Ack_OK, cancel)
+	if got := requestsFrom(t, b, a.id()); len(got) != 0 {
 		t.Fatalf("after the cancel %d requests are kept", len(got))
 	}
 }
