@@ -26,7 +26,8 @@ type InitResult struct {
 var ErrKeyMissing = errors.New("identity key missing")
 
 // Init prepares a home: the directory, config.toml for the profile (kept
-// if it exists), the record of the home's profile, the identity key (kept
+// if it exists; rewritten for the recorded profile, not the one asked
+// for, when a home that has a record lost its config), the record of the home's profile, the identity key (kept
 // if it exists) and the API token. It is idempotent, so `parley daemon`
 // runs it on every start. It refuses (ErrKeyMissing) to make a new key in
 // a home whose database belongs to a key that is gone.
@@ -39,7 +40,14 @@ func Init(home Home, profile string, passphrase []byte) (InitResult, error) {
 		return res, err
 	}
 	if _, err := os.Stat(home.ConfigPath()); errors.Is(err, os.ErrNotExist) {
-		cfg, err := ProfileConfig(profile)
+		recorded, err := home.RecordedProfile()
+		if err != nil {
+			return res, err
+		}
+		if recorded != "" {
+			res.Profile = recorded // a home whose config is gone keeps its profile
+		}
+		cfg, err := ProfileConfig(res.Profile)
 		if err != nil {
 			return res, err
 		}

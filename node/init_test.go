@@ -86,6 +86,34 @@ func TestEmptyConfigKeepsTheHomesProfile(t *testing.T) {
 	}
 }
 
+// A home whose config.toml is gone keeps the profile it was made with:
+// Init (which the daemon runs on a home without a config) writes the
+// recorded profile's config, not the one it was asked for, so a deleted
+// config of a local home never turns into the default profile (every
+// interface, mDNS, port mapping).
+func TestMissingConfigKeepsTheHomesProfile(t *testing.T) {
+	t.Parallel()
+	home := node.Home{Dir: t.TempDir()}
+	if _, err := node.Init(home, node.ProfileLocal, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(home.ConfigPath()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := node.Init(home, node.ProfileDefault, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := node.LoadConfig(home.ConfigPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Profile != node.ProfileLocal || cfg.Profile != node.ProfileLocal || cfg.Network.MDNS || !strings.HasPrefix(cfg.Network.Listen[0], "/ip4/127.0.0.1/") {
+		t.Fatalf("config rewritten for a local home: reported %q, wrote profile %q, mdns %v, listen %v; want local",
+			res.Profile, cfg.Profile, cfg.Network.MDNS, cfg.Network.Listen)
+	}
+}
+
 // A config that names no profile, in a home with no record of one (made
 // before homes kept it), is an error that says what to add, never the
 // default profile in silence.
