@@ -120,6 +120,13 @@ func TestRendezvousFindsAFriendByPeerID(t *testing.T) {
 		}
 		waitEvent(t, subA, isMessage("to a"))
 
+		if r, err := a.Route(b.Host().ID().String()); err != nil || r.Path == "" || len(r.KnownAddrs) == 0 {
+			t.Errorf("A's route to B = %+v, %v; want a connection and known addresses", r, err)
+		}
+		if _, err := a.Route("not-a-peer"); !errors.Is(err, node.ErrBadPeerID) {
+			t.Errorf("Route(not-a-peer): %v, want ErrBadPeerID", err)
+		}
+
 		c := nodetest.New(t, tr)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()

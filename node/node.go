@@ -64,8 +64,10 @@ type Node struct {
 	// nil when network.public_rendezvous is off.
 	amino *amino
 	rdv   *rendezvous
-	// routed is the host chat runs on, which finds peers' addresses.
+	// routed is the host chat runs on, which finds peers' addresses;
+	// found remembers how (Route).
 	routed *chatHost
+	found  *foundLog
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -179,7 +181,8 @@ func New(opts Options) (_ *Node, err error) {
 
 	// Chat finds contacts through the DHT and the public rendezvous, and
 	// may use relays.
-	n.routed = newChatHost(n.host, peerRouter{dht: n.dht, amino: n.amino})
+	n.found = newFoundLog()
+	n.routed = newChatHost(n.host, peerRouter{dht: n.dht, amino: n.amino, found: n.found})
 	n.chat, err = chat.New(chat.Config{
 		Host:   n.routed,
 		Store:  n.store,

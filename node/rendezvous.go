@@ -207,40 +207,43 @@ func (a *amino) findPeer(ctx context.Context, p peer.ID) (peer.AddrInfo, error) 
 // both at once; the first answer with addresses wins.
 type peerRouter struct {
 	dht   routedhost.Routing
-	amino *amino // nil: public rendezvous is off
+	amino *amino    // nil: public rendezvous is off
+	found *foundLog // records which lookup answered (nil: none)
 }
 
 // FindPeer returns p's addresses, or an error wrapping ErrPeerNotFound
 // that says where it looked.
 func (r peerRouter) FindPeer(ctx context.Context, p peer.ID) (peer.AddrInfo, error) {
-	type found struct {
+	type result struct {
 		ai  peer.AddrInfo
+		via string
 		err error
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	res := make(chan found, 2)
+	res := make(chan result, 2)
 	lookups := 1
 	wg.Go(func() {
 		ai, err := r.dht.FindPeer(ctx, p)
 		if err != nil {
 			err = fmt.Errorf("parley dht: %w", err)
 		}
-		res <- found{ai, err}
+		res <- result{ai, FoundViaParleyDHT, err}
 	})
 	if r.amino != nil {
 		lookups++
 		wg.Go(func() {
 			ai, err := r.amino.findPeer(ctx, p)
-			res <- found{ai, err}
+			res <- result{ai, FoundViaPublicRendezvous, err}
 		})
 	}
 	var errs []error
 	for range lookups {
 		f := <-res
 		if f.err == nil && len(f.ai.Addrs) > 0 {
+			r.found.record(f.ai, f.via)
 			return f.ai, nil
 		}
 		if f.err == nil {

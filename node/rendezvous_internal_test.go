@@ -69,9 +69,13 @@ func TestPeerRouterFindsAnnouncedPeer(t *testing.T) {
 		t.Fatal("A is connected to B before the lookup")
 	}
 
-	ai, err := peerRouter{dht: noRoute{}, amino: aminoA}.FindPeer(ctx, hB.ID())
+	found := newFoundLog()
+	ai, err := peerRouter{dht: noRoute{}, amino: aminoA, found: found}.FindPeer(ctx, hB.ID())
 	if err != nil || ai.ID != hB.ID() || len(ai.Addrs) == 0 {
 		t.Fatalf("FindPeer(B) through the rendezvous = %v, %v; want B's addresses", ai, err)
+	}
+	if f, ok := found.get(hB.ID()); !ok || f.via != FoundViaPublicRendezvous || len(f.addrs) != len(ai.Addrs) {
+		t.Errorf("found log for B = %+v, %v; want public_rendezvous with its addresses", f, ok)
 	}
 	if err := hA.Connect(ctx, ai); err != nil {
 		t.Errorf("dial B at the announced addresses %v: %v", ai.Addrs, err)

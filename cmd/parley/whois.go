@@ -8,22 +8,27 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-im/parley/chat"
+	"github.com/parley-im/parley/node"
 )
 
 func (c *cli) whoisCommand() *cobra.Command {
-	var refresh bool
+	var refresh, route bool
 	cmd := &cobra.Command{
-		Use:   "whois <peer>",
+		Use:   "whois <peer> [--route]",
 		Short: "Look up a user's nickname, avatar and presence",
 		Long: `Look a user up by peer ID (or a contact's remark name): profile and
 presence come from what their node pushed to yours, from the DHT, or, when
 the DHT is slow or unreachable, from the local cache. Each line says where
 it came from and how old it is. A user without a presence record is
-offline.
+offline. --route adds how this node reaches the peer: the connection now
+(direct or relayed), and whether its addresses were last found in Parley's
+DHT or through its announcement on the public IPFS network (with --json the
+output is {"user": …, "route": …}).
 
 Examples:
   parley whois 12D3KooW...
-  parley whois bob --refresh --json`,
+  parley whois bob --refresh --json
+  parley whois bob --route`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client, err := c.client()
@@ -34,10 +39,28 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return c.output(v, func(w io.Writer) error { return printUser(w, v) })
+			if !route {
+				return c.output(v, func(w io.Writer) error { return printUser(w, v) })
+			}
+			rt, err := client.Route(cmd.Context(), v.UserID.String())
+			if err != nil {
+				return err
+			}
+			out := struct {
+				User  chat.UserView `json:"user"`
+				Route node.Route    `json:"route"`
+			}{v, rt}
+			return c.output(out, func(w io.Writer) error {
+				if err := printUser(w, v); err != nil {
+					return err
+				}
+				printRoute(w, rt)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&refresh, "refresh", false, "ask the DHT even when the cache is fresh")
+	cmd.Flags().BoolVar(&route, "route", false, "also show how this node reaches the peer and how it found it")
 	return cmd
 }
 
@@ -70,4 +93,24 @@ func printUser(w io.Writer, v chat.UserView) error {
 		fmt.Fprintf(w, "warning:   %s\n", visible(warn))
 	}
 	return nil
+}
+
+// printRoute prints how the node reaches a peer.
+func printRoute(w io.Writer, r node.Route) {
+	if r.Path == "" {
+		fmt.Fprintf(w, "route:     not connected\n")
+	} else {
+		fmt.Fprintf(w, "route:     %s connection %s\n", r.Path, r.Addr)
+	}
+	switch r.FoundVia {
+	case "":
+		fmt.Fprintf(w, "found:     never looked up (it connected, came by mDNS or was dialed at a known address)\n")
+	case node.FoundViaPublicRendezvous:
+		fmt.Fprintf(w, "found:     through its announcement on the public IPFS network, %s ago\n", ago(time.Since(*r.FoundAt)))
+	default:
+		fmt.Fprintf(w, "found:     in Parley's DHT, %s ago\n", ago(time.Since(*r.FoundAt)))
+	}
+	for _, a := range r.FoundAddrs {
+		fmt.Fprintf(w, "  at:      %s\n", a)
+	}
 }

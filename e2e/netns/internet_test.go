@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,17 @@ func TestPublicRendezvous(t *testing.T) {
 	step("a ⇄ b: friends and DMs both ways; first DM %s after both were ready", firstDM.Round(time.Millisecond))
 	t.Logf("public rendezvous: time from both ready to the first DM: %s", firstDM.Round(time.Millisecond))
 	requireRelayedFirst(t, a, b, markA)
+	var who struct {
+		Route struct {
+			FoundVia   string   `json:"found_via"`
+			FoundAddrs []string `json:"found_addrs"`
+		} `json:"route"`
+	}
+	a.cliJSON(&who, "whois", b.peerID(), "--route")
+	if who.Route.FoundVia != "public_rendezvous" || !slices.ContainsFunc(who.Route.FoundAddrs, func(s string) bool { return strings.Contains(s, "/p2p-circuit") }) {
+		t.Errorf("a: whois b --route = %+v, want found through the public rendezvous with relay addresses", who.Route)
+	}
+	step("a: whois b --route: found via %s at %q", who.Route.FoundVia, who.Route.FoundAddrs)
 	path, summary := holePunchOutcome(t, a, b, markA, markB, 60*time.Second)
 	step("a ⇄ b: %s connection after hole punching: %s", path, summary)
 	if path != "direct" {

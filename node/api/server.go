@@ -100,6 +100,7 @@ func (s *Server) routes() {
 		{pattern: "DELETE /v1/profile/avatar", handler: s.deleteAvatar},
 		{pattern: "PUT /v1/presence", handler: s.putPresence},
 		{pattern: "GET /v1/users/{peer}", handler: s.getUser},
+		{pattern: "GET /v1/peers/{id}/route", handler: s.getPeerRoute},
 
 		{pattern: "GET /metrics", handler: promhttp.HandlerFor(s.node.Metrics(), promhttp.HandlerOpts{}).ServeHTTP},
 	}
