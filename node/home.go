@@ -50,6 +50,11 @@ func (h Home) TokenPath() string { return filepath.Join(h.Dir, "api.token") }
 // so that a config.toml without a profile key keeps that profile.
 func (h Home) ProfilePath() string { return filepath.Join(h.Dir, "profile") }
 
+// UIOpenPath is the page that `parley ui` hands to the browser's opener:
+// it forwards to the one-time link, which so never shows in a process's
+// arguments (readable by every local user).
+func (h Home) UIOpenPath() string { return filepath.Join(h.Dir, "ui-open.html") }
+
 // LockPath is the file a running daemon holds locked.
 func (h Home) LockPath() string { return filepath.Join(h.Dir, "daemon.lock") }
 

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"os/exec"
 	"runtime"
 
 	"github.com/spf13/cobra"
+
+	"github.com/parley-im/parley/node"
 )
 
 func (c *cli) uiCommand() *cobra.Command {
@@ -51,9 +55,19 @@ Examples:
 			}); err != nil {
 				return err
 			}
-			if !noOpen {
-				openBrowser(link.URL, c.stderr)
+			if noOpen {
+				return nil
 			}
+			home, err := c.home()
+			if err != nil {
+				return err
+			}
+			page, err := writeOpenPage(home, link.URL)
+			if err != nil {
+				fmt.Fprintf(c.stderr, "parley: not opening a browser: %v; open the link above\n", err)
+				return nil
+			}
+			openBrowser(page, c.stderr)
 			return nil
 		},
 	}
@@ -62,9 +76,34 @@ Examples:
 	return cmd
 }
 
-// openBrowser starts the desktop's opener on url when there is one; the
-// printed link is the fallback, so a failure is only mentioned.
-func openBrowser(url string, stderr io.Writer) {
+// writeOpenPage writes a page, readable by the owner only, that forwards
+// the browser to link, and returns its path. The opener gets the path: a
+// link on its command line could be read (and used first) by any local
+// user through /proc.
+func writeOpenPage(home node.Home, link string) (string, error) {
+	path := home.UIOpenPath()
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("remove old %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	u := html.EscapeString(link)
+	_, err = fmt.Fprintf(f, "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url=%s\"><title>Parley</title><a href=\"%s\">Open Parley</a>\n", u, u)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return path, nil
+}
+
+// openBrowser starts the desktop's opener on target (a file) when there
+// is one; the printed link is the fallback, so a failure is only
+// mentioned.
+func openBrowser(target string, stderr io.Writer) {
 	var name string
 	switch runtime.GOOS {
 	case "darwin":
@@ -81,7 +120,7 @@ func openBrowser(url string, stderr io.Writer) {
 	if err != nil {
 		return
 	}
-	cmd := exec.Command(path, url)
+	cmd := exec.Command(path, target)
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(stderr, "parley: could not open a browser (%v); open the link above\n", err)
 		return

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/parley-im/parley/node"
 )
 
 // TestUICommand: parley ui prints a one-time link that signs a page in,
@@ -53,5 +57,32 @@ func TestUICommand(t *testing.T) {
 	}
 	if got := nodeStatus(); got != http.StatusUnauthorized {
 		t.Errorf("the page session after --revoke: HTTP %d, want 401", got)
+	}
+}
+
+// The page handed to the opener forwards to the link, and only its owner
+// can read it.
+func TestUIOpenPage(t *testing.T) {
+	home := node.Home{Dir: t.TempDir()}
+	link := "http://127.0.0.1:7070/#code=abc&x=<y>"
+	for range 2 { // the second call replaces the first page
+		path, err := writeOpenPage(home, link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := info.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s has mode %o, want 600", path, perm)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `content="0;url=` + html.EscapeString(link) + `"`; !strings.Contains(string(b), want) {
+			t.Errorf("page %q does not forward with %s", b, want)
+		}
 	}
 }
