@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,13 +132,23 @@ func (u *user) signIn(t *testing.T, browser context.Context) {
 	u.link = link.URL
 }
 
-// waitJS waits until expr is truthy in the user's page.
+// waitJS waits until expr is truthy in the user's page. A navigation
+// (a reload the page does itself) ends a poll early; it then polls the
+// new document, within the same deadline.
 func (u *user) waitJS(t *testing.T, expr string) {
 	t.Helper()
-	_, err := chromedp.Run(u.tab, chromedp.Poll[chromedp.Void](expr,
-		chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(waitFor)))
-	if err != nil {
-		t.Fatalf("%s: waiting for %s: %v\npage: %s", u.name, expr, err, u.text(t))
+	deadline := time.Now().Add(waitFor)
+	for {
+		left := max(time.Until(deadline), time.Millisecond) // 0 would mean no timeout
+		_, err := chromedp.Run(u.tab, chromedp.Poll[chromedp.Void](expr,
+			chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(left)))
+		if err == nil {
+			return
+		}
+		navigated := strings.Contains(err.Error(), "navigated") || strings.Contains(err.Error(), "Cannot find context")
+		if !navigated || time.Now().After(deadline) {
+			t.Fatalf("%s: waiting for %s: %v\npage: %s", u.name, expr, err, u.text(t))
+		}
 	}
 }
 

@@ -28,6 +28,9 @@ func TestPagesMessageLive(t *testing.T) {
 			}
 			befriend(t, a, b)
 			talk(t, a, b)
+			if i == 1 {
+				cancelAndSignOut(t, a, b)
+			}
 			if i == 0 {
 				foreignPage(t, a, b)
 				group(t, a, b)
@@ -109,4 +112,32 @@ func profile(t *testing.T, u *user, nick string) {
 	u.typeText(t, "#nickname", nick)
 	u.click(t, "#nickname ~ button.primary, form.form button.primary")
 	u.waitJS(t, `document.querySelector('#me-name').textContent === `+js(nick))
+}
+
+// cancelAndSignOut: A cancels a request to a peer that never answers, and
+// B signs out of its page, which then needs a new link.
+func cancelAndSignOut(t *testing.T, a, b *user) {
+	t.Helper()
+	stranger := newUser(t, "C", nodetest.TCP).id() // never connected to A
+	a.click(t, "#tab-requests")
+	a.typeText(t, "#req-peer", stranger)
+	a.click(t, "form.form button.primary")
+	out := `#req-out [data-peer="` + stranger + `"]`
+	a.waitJS(t, `document.querySelector('`+out+`')`)
+	a.click(t, out+` button`)
+	a.waitJS(t, `!document.querySelector('`+out+`')`)
+	reqs, err := a.client.FriendRequests(context.Background(), "pending", "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reqs) != 0 {
+		t.Errorf("after Cancel, A has %d pending outgoing requests: %+v", len(reqs), reqs)
+	}
+
+	b.click(t, "#tab-profile")
+	b.click(t, "#sign-out")
+	b.waitJS(t, `document.readyState === 'complete' && !document.querySelector('#signin').hidden`)
+	if got := eval[string](t, b, `String(sessionStorage.getItem('parley.session'))`); got != "null" {
+		t.Errorf("after sign-out the tab still holds a session: %s", got)
+	}
 }

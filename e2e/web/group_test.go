@@ -78,4 +78,8 @@ func group(t *testing.T, a, b *user) {
 	a.typeText(t, "#group-rename", "Pals")
 	a.click(t, "#group-rename-go")
 	b.waitJS(t, `[...document.querySelectorAll('.messages .notice')].some(e => e.textContent === 'The group is now called Pals')`)
+	// A removes B; B's open group says so.
+	a.click(t, `#group-members [data-peer="`+b.id()+`"] [data-act=remove]`)
+	a.waitJS(t, `!document.querySelector('#group-members [data-peer=`+js(b.id())+`]')`)
+	b.waitJS(t, `[...document.querySelectorAll('.messages .notice')].some(e => e.textContent === 'You were removed')`)
 }

@@ -146,7 +146,7 @@ function groupPanel(ctx) {
       h('span', { class: 'grow' }, nameOf(m.user_id), ' ', h('span', { class: 'muted' }, m.role)),
       g.role === 'owner' && m.role === 'member' ? h('button', { onclick: act(() => call('PUT', `${base}/admins/${enc(m.user_id)}`)) }, 'Promote') : null,
       g.role === 'owner' && m.role === 'admin' ? h('button', { onclick: act(() => call('DELETE', `${base}/admins/${enc(m.user_id)}`)) }, 'Demote') : null,
-      admin && m.role !== 'owner' && m.user_id !== state.node.peer_id ? h('button', { class: 'danger', onclick: act(() => call('DELETE', `${base}/members/${enc(m.user_id)}`)) }, 'Remove') : null)));
+      admin && m.role !== 'owner' && m.user_id !== state.node.peer_id ? h('button', { class: 'danger', dataset: { act: 'remove' }, onclick: act(() => call('DELETE', `${base}/members/${enc(m.user_id)}`)) }, 'Remove') : null)));
   }
   const g = state.groups.get(gid);
   return { title: g ? g.group_name : 'Group', refresh: () => ctx.run(refresh) };
@@ -216,7 +216,7 @@ function profilePanel(ctx) {
       h('button', { type: 'button', onclick: () => save(() => call('DELETE', '/v1/profile/avatar')) }, 'Remove avatar'))),
     h('section', {}, h('h3', {}, 'Presence'), h('form', { class: 'form', onsubmit: (e) => { e.preventDefault(); save(() => call('PUT', '/v1/presence', { status: status.value, note: note.value })); } },
       field('Status', status), field('Note', note), h('button', { id: 'presence-go', class: 'primary', type: 'submit' }, 'Set'))),
-    h('section', {}, h('button', { onclick: () => ctx.run(async () => { await signOut(); location.reload(); }) }, 'Sign out of this page')));
+    h('section', {}, h('button', { id: 'sign-out', onclick: () => ctx.run(async () => { await signOut(); location.reload(); }) }, 'Sign out of this page')));
   let first = true;
   function refresh() {
     const m = me();
