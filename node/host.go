@@ -27,6 +27,7 @@ import (
 	tls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -44,6 +45,9 @@ type hostParts struct {
 	// friend tells whether a peer is a friend, whose connections the
 	// inbound limits never refuse (nil: nobody is).
 	friend func(peer.ID) bool
+	// addrs adds relay addresses before AutoNAT's verdict (nil: none);
+	// used when AutoRelay is on and AutoNAT decides.
+	addrs func([]ma.Multiaddr) []ma.Multiaddr
 }
 
 // buildHost makes the libp2p host: TCP and QUIC v1, Noise (preferred) and
@@ -109,6 +113,9 @@ func buildHost(cfg Config, key crypto.PrivKey, reg prometheus.Registerer, userAg
 	}
 	if netCfg.AutoRelay && parts.relays != nil {
 		opts = append(opts, autoRelayOption(netCfg, parts.relays))
+		if parts.addrs != nil && netCfg.Reachability == ReachabilityAuto {
+			opts = append(opts, libp2p.AddrsFactory(parts.addrs))
+		}
 	}
 	if netCfg.RelayService {
 		opts = append(opts, relayServiceOption(cfg.Relay), libp2p.EnableNATService())

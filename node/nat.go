@@ -68,6 +68,7 @@ func (n *Node) handleNATEvent(e any) {
 		n.reach.Store(int32(e.Reachability))
 		n.log.Info("reachability", "now", reachabilityName(e.Reachability))
 	case event.EvtAutoRelayAddrsUpdated:
+		n.early.setRelayAddrs(e.RelayAddrs)
 		addrs := p2pAddrs(e.RelayAddrs, n.host.ID())
 		n.relayAddrs.Store(&addrs)
 		if len(addrs) > 0 {

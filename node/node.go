@@ -57,7 +57,9 @@ type Node struct {
 	reach   atomic.Int32 // network.Reachability
 	// relayAddrs are the addresses through relays (AutoRelay).
 	relayAddrs atomic.Pointer[[]string]
-	boot       *bootstrapSet
+	// early advertises relay addresses before AutoNAT's verdict.
+	early earlyRelay
+	boot  *bootstrapSet
 	// gate keeps peers the user disconnected away for a while.
 	gate *holdGater
 	// amino and rdv are the public rendezvous (amino.go, rendezvous.go);
@@ -137,11 +139,13 @@ func New(opts Options) (_ *Node, err error) {
 
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	relaySrc := newRelaySource(relays)
+	n.early.reach = &n.reach
 	n.host, err = buildHost(opts.Config, key, n.metrics, "parley/"+Version, hostParts{
 		relays:    relaySrc,
 		holePunch: &holePunchTracer{log: log.With("component", "nat"), feed: n.feed},
 		gater:     n.gate,
 		friend:    n.isFriend,
+		addrs:     n.early.factory,
 	})
 	if err != nil {
 		return nil, err
@@ -169,6 +173,9 @@ func New(opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	relaySrc.setHost(n.host, n.boot.addrInfos, joinPeerLists(routingTablePeers(n.dht), n.amino.peers))
+	if err := startRelayFinder(n.host, opts.Config.Network); err != nil {
+		return nil, err
+	}
 
 	// GossipSub lives until its context ends; it gets its own so that it
 	// stops after chat, which publishes on it, and before the host.

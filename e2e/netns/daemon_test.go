@@ -150,9 +150,13 @@ func (d *daemon) isServer() bool {
 	return false
 }
 
-// followEvents runs `parley events --json` and feeds d.events.
+// followEvents runs `parley events --json` and feeds d.events. It asks
+// for the daemon's buffered events first (--since 1 is before any event
+// ID, which start at the daemon's start time in microseconds): the
+// stream may connect after the first events of a peer that reaches this
+// daemon within its first second.
 func (d *daemon) followEvents() {
-	cmd := exec.Command("ip", "netns", "exec", d.ns, parleyBin, "--home", d.home, "--json", "events")
+	cmd := exec.Command("ip", "netns", "exec", d.ns, parleyBin, "--home", d.home, "--json", "events", "--since", "1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		d.t.Fatal(err)
