@@ -87,7 +87,9 @@ func TestPublicRendezvous(t *testing.T) {
 
 	for _, d := range []*daemon{a, b} {
 		relays := waitBehindNAT(t, d, 90*time.Second)
-		seen := time.Now()
+		// The relay address may come before AutoNAT's verdict (the node
+		// reserves at start), and the announcement with it.
+		seen := firstRelayAddrs(d, 0)
 		var info idInfo
 		pollUntil(t, 60*time.Second, d.name+" to announce its relay address", func() bool {
 			d.cliJSON(&info, "id")
@@ -197,4 +199,16 @@ func sendMany(t *testing.T, a, b *daemon, n int, timeout time.Duration) {
 		}
 		return len(got) == n
 	})
+}
+
+// firstRelayAddrs returns when d first reported relay addresses after
+// mark (the node event's time, on the daemon's clock), or now.
+func firstRelayAddrs(d *daemon, mark int) time.Time {
+	for _, e := range d.events.since(mark) {
+		var n nodeEvent
+		if e.Type == "node" && e.decode(&n) && len(n.RelayAddrs) > 0 {
+			return e.Time
+		}
+	}
+	return time.Now()
 }
