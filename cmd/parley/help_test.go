@@ -148,3 +148,21 @@ func TestIDWithoutDaemon(t *testing.T) {
 		t.Errorf("the passphrase was echoed:\n%s", out)
 	}
 }
+
+// id on a home whose identity.key is gone but whose database stayed says
+// what init and daemon say (put the key back, or move the database away),
+// not to run init, which refuses such a home.
+func TestIDOnHomeWhoseKeyIsGone(t *testing.T) {
+	home := t.TempDir()
+	if code, _, stderr := parley(t, "--home", home, "init", "--profile", "local", "--nickname", "ann"); code != 0 {
+		t.Fatalf("init: %s", stderr)
+	}
+	if err := os.Remove(filepath.Join(home, "identity.key")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, initErr := parley(t, "--home", home, "init")
+	code, _, stderr := parley(t, "--home", home, "id")
+	if code != 1 || !strings.Contains(stderr, "identity key missing") || strings.Contains(stderr, "create one with") {
+		t.Errorf("id on a home without its key: exit %d, %q; want what init says: %q", code, stderr, initErr)
+	}
+}

@@ -84,6 +84,9 @@ func (c *cli) offlineID() error {
 	if err != nil {
 		return err
 	}
+	if err := home.CheckKeyForDatabase(); err != nil {
+		return err // the key is gone but its database stayed: init refuses too
+	}
 	key, err := identity.Load(home.KeyPath(), pass)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s has no identity yet: create one with parley --home %s init", home.Dir, home.Dir)
