@@ -17,7 +17,7 @@ import (
 
 var idleLoneScenario = scenario{
 	name: "idle-lone",
-	doc:  "CPU per minute and wake-ups per second of an idle daemon with no peers, 3 windows of 20 s (4 s with -short) (raw: host + GossipSub + DHT + Badger with Parley's options)",
+	doc:  "CPU per minute and wake-ups per second of an idle daemon with no peers, 3 windows of 20 s (2 s with -short) (raw: host + GossipSub + DHT + Badger with Parley's options)",
 	run:  runIdleLone,
 }
 
@@ -37,7 +37,7 @@ type idleWindows struct {
 func (e *env) idleWindows(settle time.Duration) idleWindows {
 	w := idleWindows{settle: settle, each: 20 * time.Second, count: 3}
 	if e.short {
-		w = idleWindows{settle: settle / 3, each: 4 * time.Second, count: 3}
+		w = idleWindows{settle: settle / 5, each: 2 * time.Second, count: 3}
 	}
 	if e.idleWindow > 0 {
 		w.each = e.idleWindow

@@ -19,7 +19,7 @@ import (
 
 var idleFriendsScenario = scenario{
 	name: "idle-friends",
-	doc:  "CPU per minute, wake-ups per second and bytes per hour of an idle daemon with 20 friends in 3 groups, 3 windows of 20 s (4 s with -short) (raw: the same stack with 20 raw peers on 3 topics)",
+	doc:  "CPU per minute, wake-ups per second and bytes per hour of an idle daemon with 20 friends in 3 groups, 3 windows of 20 s (2 s with -short) (raw: the same stack with 20 raw peers on 3 topics)",
 	run:  runIdleFriends,
 }
 
@@ -115,6 +115,12 @@ func runIdleFriends(ctx context.Context, e *env) ([]Row, error) {
 			return nil, err
 		}
 	}
+	// Seconds-long windows of -short may fall between two keep-alives (15
+	// s apart) and count nothing: no target is judged on them.
+	trafficTarget := idleTrafficTarget
+	if e.short {
+		trafficTarget = noTarget
+	}
 	what := fmt.Sprintf("idle with %d friends in %d groups, median of %s", idleFriends, idleGroups, w)
 	span := fmt.Sprintf("idle with %d friends in %d groups, over %s", idleFriends, idleGroups, w)
 	return []Row{
@@ -122,7 +128,7 @@ func runIdleFriends(ctx context.Context, e *env) ([]Row, error) {
 		medianRow("wake-ups per second, "+what, "/s", ps.out.wake, rs.out.wake, noTarget),
 		spanRow("traffic sent per hour, "+span, "KiB", ps.out.spanSent, rs.out.spanSent, ps.out.sent, rs.out.sent, noTarget),
 		spanRow("traffic received per hour, "+span, "KiB", ps.out.spanRcvd, rs.out.spanRcvd, ps.out.rcvd, rs.out.rcvd, noTarget),
-		spanRow("traffic sent + received per hour, "+span, "KiB", ps.out.spanSent+ps.out.spanRcvd, rs.out.spanSent+rs.out.spanRcvd, ps.out.total, rs.out.total, idleTrafficTarget),
+		spanRow("traffic sent + received per hour, "+span, "KiB", ps.out.spanSent+ps.out.spanRcvd, rs.out.spanSent+rs.out.spanRcvd, ps.out.total, rs.out.total, trafficTarget),
 	}, nil
 }
 

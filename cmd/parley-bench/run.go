@@ -69,7 +69,7 @@ func parseArgs(argv []string, stderr io.Writer) (args, error) {
 	fs.StringVar(&a.run, "run", "", "run only the scenarios whose name matches `REGEXP`")
 	fs.StringVar(&a.parley, "parley", "", "parley binary to measure (default: go build ./cmd/parley of this module into a temp dir)")
 	fs.BoolVar(&a.markdown, "markdown", false, "print the table as Markdown (for the README)")
-	fs.DurationVar(&a.idle, "idle", 0, "length of each of the 3 windows of the idle-lone and idle-friends scenarios (default 20s, 4s with -short)")
+	fs.DurationVar(&a.idle, "idle", 0, "length of each of the 3 windows of the idle-lone and idle-friends scenarios (default 20s, 2s with -short)")
 	fs.BoolVar(&a.list, "list", false, "list the scenarios and exit")
 	fs.BoolVar(&a.verbose, "v", false, "copy the daemons' logs to stderr")
 	fs.StringVar(&a.cpuProf, "cpuprofile", "", "write a CPU profile of this process to `FILE` (covers the in-process nodes of dm, first-message, groups and history)")
