@@ -3,7 +3,9 @@ package node
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strings"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -50,6 +52,11 @@ func Init(home Home, profile string, passphrase []byte) (InitResult, error) {
 		cfg, err := ProfileConfig(res.Profile)
 		if err != nil {
 			return res, err
+		}
+		if profile == ProfileLocal {
+			if err := pinLocalPorts(&cfg); err != nil {
+				return res, err
+			}
 		}
 		if err := WriteConfig(home.ConfigPath(), cfg); err != nil {
 			return res, err
@@ -138,4 +145,37 @@ func SetInitialNickname(home Home, nickname string) error {
 		return nil
 	})
 	return errors.Join(err, db.Close())
+}
+
+// pinLocalPorts gives the local profile's listen addresses (port 0) one
+// free port, the same for TCP and QUIC, written into the new config: a
+// local node keeps its addresses across restarts, so that friends who
+// remember them find it again without a manual connect.
+func pinLocalPorts(cfg *Config) error {
+	port, err := freeLocalPort()
+	if err != nil {
+		return err
+	}
+	for i, a := range cfg.Network.Listen {
+		cfg.Network.Listen[i] = strings.Replace(strings.Replace(a, "/tcp/0", "/tcp/"+port, 1), "/udp/0/", "/udp/"+port+"/", 1)
+	}
+	return nil
+}
+
+// freeLocalPort finds a port that is free on 127.0.0.1 for TCP and UDP.
+func freeLocalPort() (string, error) {
+	for range 20 {
+		tl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", fmt.Errorf("pick a local port: %w", err)
+		}
+		_, port, _ := net.SplitHostPort(tl.Addr().String())
+		ul, err := net.ListenPacket("udp", "127.0.0.1:"+port)
+		tl.Close()
+		if err == nil {
+			ul.Close()
+			return port, nil
+		}
+	}
+	return "", errors.New("pick a local port: no port free for both TCP and UDP")
 }

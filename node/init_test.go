@@ -128,3 +128,25 @@ func TestConfigWithoutProfileNeedsOne(t *testing.T) {
 		t.Fatalf("LoadConfig: %v; want ErrBadConfig saying to add a profile", err)
 	}
 }
+
+// A local home keeps the ports it picked at init: one free port for TCP
+// and QUIC, written into config.toml.
+func TestLocalHomeKeepsItsPorts(t *testing.T) {
+	t.Parallel()
+	home := node.Home{Dir: t.TempDir()}
+	if _, err := node.Init(home, node.ProfileLocal, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := node.LoadConfig(home.ConfigPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Network.Listen) != 2 {
+		t.Fatalf("listen %v", cfg.Network.Listen)
+	}
+	tcp, quic := cfg.Network.Listen[0], cfg.Network.Listen[1]
+	port := strings.TrimPrefix(tcp, "/ip4/127.0.0.1/tcp/")
+	if port == tcp || port == "0" || quic != "/ip4/127.0.0.1/udp/"+port+"/quic-v1" {
+		t.Errorf("local listen addresses %v: want one fixed port for tcp and quic", cfg.Network.Listen)
+	}
+}

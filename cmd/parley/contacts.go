@@ -34,7 +34,13 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return c.output(contacts, func(w io.Writer) error { return printContacts(w, contacts) })
+			return c.output(contacts, func(w io.Writer) error {
+				if len(contacts) == 0 && label != "" {
+					_, err := fmt.Fprintf(w, "no contact has the label %s\n", visible(label))
+					return err
+				}
+				return printContacts(w, contacts)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&label, "label", "", "only contacts with this label")
@@ -110,7 +116,18 @@ Example:
 			if err != nil {
 				return err
 			}
-			return c.output(ct, func(w io.Writer) error { return printContacts(w, []chat.ContactView{{ContactInfo: ct}}) })
+			return c.output(ct, func(w io.Writer) error {
+				// The contact with the nickname and presence the node holds.
+				view := chat.ContactView{ContactInfo: ct}
+				if all, err := client.ContactViews(cmd.Context(), ""); err == nil {
+					for _, v := range all {
+						if v.UserID == ct.UserID {
+							view = v
+						}
+					}
+				}
+				return printContacts(w, []chat.ContactView{view})
+			})
 		},
 	}
 	cmd.Flags().StringVar(&remark, "remark", "", "remark name")

@@ -423,8 +423,14 @@ func TestRestartKeepsPeerID(t *testing.T) {
 	home := t.TempDir()
 	first := startDaemon(t, home)
 	first.stop(t)
-	if again := startDaemon(t, home); again.peer != first.peer {
+	again := startDaemon(t, home)
+	if again.peer != first.peer {
 		t.Errorf("peer after restart: %s, want %s", again.peer, first.peer)
+	}
+	// The local profile keeps the ports it picked at init, so friends
+	// that remember the addresses find the node again.
+	if strings.Join(again.listen, " ") != strings.Join(first.listen, " ") {
+		t.Errorf("listen addresses after restart: %v, want %v", again.listen, first.listen)
 	}
 }
 

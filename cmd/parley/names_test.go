@@ -97,3 +97,28 @@ func TestGroupHistoryShowsAuthorsByName(t *testing.T) {
 		t.Errorf("group line of a stranger %q: want its short id", got)
 	}
 }
+
+// contacts set shows the nickname and presence the node knows; a label
+// nobody has is said so.
+func TestContactsSetShowsWhatItKnows(t *testing.T) {
+	homeA, _, a, b := friendPair(t)
+	sub := a.Feed().Subscribe(0)
+	defer sub.Close()
+	if _, err := b.Chat().SetNickname("Bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Chat().SetPresence("busy", "climbing"); err != nil {
+		t.Fatal(err)
+	}
+	awaitFeed(t, sub, "A learns B's presence", func(ev chat.Event) bool {
+		p, ok := ev.Data.(chat.PresenceEvent)
+		return ev.Type == chat.EventPresence && ok && p.Presence.Note == "climbing"
+	})
+	code, stdout, stderr := parley(t, "--home", homeA, "contacts", "set", b.Host().ID().String(), "--label", "family")
+	if code != 0 || !strings.Contains(stdout, "Bob") || !strings.Contains(stdout, "busy (climbing)") {
+		t.Errorf("contacts set: exit %d, %q %q; want nickname Bob and presence busy (climbing)", code, stdout, stderr)
+	}
+	if code, stdout, _ := parley(t, "--home", homeA, "contacts", "--label", "nosuch"); code != 0 || !strings.Contains(stdout, "no contact has the label nosuch") {
+		t.Errorf("contacts --label nosuch: exit %d, %q", code, stdout)
+	}
+}
