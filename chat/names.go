@@ -242,3 +242,19 @@ func candidates[T any](found []T, describe func(T) string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// CheckGroupNameFree refuses (ErrConflict) a name that one of your active
+// groups other than except (a group ID) already has, so that a name keeps
+// naming one group.
+func (s *Service) CheckGroupNameFree(name, except string) error {
+	var gs []storage.Group
+	if err := s.store.View(func(tx *storage.Tx) (err error) { gs, err = tx.Groups(); return }); err != nil {
+		return fmt.Errorf("check group name: %w", err)
+	}
+	for _, g := range gs {
+		if g.Status == storage.GroupActive && g.Info.GroupName == name && g.Info.GroupID != except {
+			return fmt.Errorf("%w: you already have a group named %q (%s); choose another name", ErrConflict, name, g.Info.GroupID)
+		}
+	}
+	return nil
+}

@@ -103,10 +103,11 @@ func sameAddr(a, b string) bool {
 }
 
 // editBootstrapConfig rewrites network.bootstrap of the config file at
-// path with edit's result. Only the keys the file had are written back
-// (the rest keeps following the profile's defaults); comments other than
-// the header are not kept. The result is validated before it replaces the
-// file, atomically and with mode 0600.
+// path with edit's result, keeping the rest of the file as it was
+// (comments, order; setBootstrapText). Should the file hold the key in a
+// shape that edit does not handle, only the keys the file had are written
+// back, without its comments. The result is validated before it replaces
+// the file, atomically and with mode 0600.
 func editBootstrapConfig(path string, edit func(cur []string) ([]string, error)) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -130,6 +131,15 @@ func editBootstrapConfig(path string, edit func(cur []string) ([]string, error))
 	if next == nil {
 		next = []string{}
 	}
+	if edited, ok := setBootstrapText(data, next); ok {
+		if got, err := parseConfig(edited, path, recorded); err == nil && slices.Equal(got.Network.Bootstrap, next) {
+			if err := writeFileAtomic(path, edited, 0o600); err != nil {
+				return nil, fmt.Errorf("write config %s: %w", path, err)
+			}
+			return next, nil
+		}
+	}
+	// A shape the text edit does not handle: write the file anew.
 	raw := make(map[string]any)
 	if _, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&raw); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBadConfig, path, err)

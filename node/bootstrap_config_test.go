@@ -155,3 +155,45 @@ func TestParseBootstrapMergesPeers(t *testing.T) {
 		t.Errorf("ParseBootstrap = %v, want peer A with 2 addresses, then B", infos)
 	}
 }
+
+// bootstrap add and rm keep config.toml's comments and order: only the
+// bootstrap value changes.
+func TestBootstrapEditKeepsCommentsAndOrder(t *testing.T) {
+	home := initHome(t, node.ProfileDefault)
+	path := home.ConfigPath()
+	hand := "# my node\nprofile = \"default\"\n\n[network]\n# peers I trust\nbootstrap = [\n  \"" + addrA1 + "\", # the first\n]\nmdns = false # not on this LAN\n\n[log]\nlevel = \"warn\"\n"
+	if err := os.WriteFile(path, []byte(hand), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := node.AddBootstrapToConfig(path, []string{addrB}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	want := "# my node\nprofile = \"default\"\n\n[network]\n# peers I trust\nbootstrap = [\n  \"" + addrA1 + "\",\n  \"" + addrB + "\",\n]\nmdns = false # not on this LAN\n\n[log]\nlevel = \"warn\"\n"
+	if string(data) != want {
+		t.Errorf("after add:\n%s\nwant:\n%s", data, want)
+	}
+	if _, _, err := node.RemoveBootstrapFromConfig(path, []string{addrA1, addrB}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ = os.ReadFile(path)
+	if want := strings.Replace(want, "[\n  \""+addrA1+"\",\n  \""+addrB+"\",\n]", "[]", 1); string(data) != want {
+		t.Errorf("after rm:\n%s\nwant:\n%s", data, want)
+	}
+	// A file without the key gets it at the top of [network], or a
+	// [network] table at the end.
+	for _, tc := range []struct{ in, want string }{
+		{"profile = \"default\"\n[network]\nmdns = false\n", "profile = \"default\"\n[network]\nbootstrap = [\n  \"" + addrB + "\",\n]\nmdns = false\n"},
+		{"profile = \"default\" # mine\n", "profile = \"default\" # mine\n\n[network]\nbootstrap = [\n  \"" + addrB + "\",\n]\n"},
+	} {
+		if err := os.WriteFile(path, []byte(tc.in), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := node.AddBootstrapToConfig(path, []string{addrB}); err != nil {
+			t.Fatal(err)
+		}
+		if data, _ := os.ReadFile(path); string(data) != tc.want {
+			t.Errorf("add to %q:\n%s\nwant:\n%s", tc.in, data, tc.want)
+		}
+	}
+}

@@ -91,10 +91,11 @@ func (t target) send(ctx context.Context, client *api.Client, text string) error
 	return err
 }
 
-// markRead marks a friend's conversation read (groups keep no read marks).
+// markRead marks the conversation read.
 func (t target) markRead(ctx context.Context, client *api.Client) error {
 	if t.group {
-		return nil
+		_, err := client.MarkGroupRead(ctx, t.id)
+		return err
 	}
 	_, err := client.MarkRead(ctx, t.id)
 	var apiErr *api.Error

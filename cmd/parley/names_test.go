@@ -1,7 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
+	"image/png"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -120,5 +127,70 @@ func TestContactsSetShowsWhatItKnows(t *testing.T) {
 	}
 	if code, stdout, _ := parley(t, "--home", homeA, "contacts", "--label", "nosuch"); code != 0 || !strings.Contains(stdout, "no contact has the label nosuch") {
 		t.Errorf("contacts --label nosuch: exit %d, %q", code, stdout)
+	}
+}
+
+// read marks a conversation read; whois --avatar saves a friend's avatar;
+// a group name already used by one of your active groups is refused at
+// create and rename.
+func TestReadAvatarAndGroupNames(t *testing.T) {
+	homeA, _, a, b := friendPair(t)
+	idB := b.Host().ID().String()
+	sub := a.Feed().Subscribe(0)
+	defer sub.Close()
+	var img bytes.Buffer
+	if err := png.Encode(&img, image.NewGray(image.Rect(0, 0, 8, 8))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Chat().SetNickname("Bob"); err != nil { // a profile is published with a nickname
+		t.Fatal(err)
+	}
+	if _, err := b.Chat().SetAvatar(img.Bytes(), "image/png"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Chat().Send(a.Host().ID(), "unread"); err != nil {
+		t.Fatal(err)
+	}
+	awaitFeed(t, sub, "A gets B's message", func(ev chat.Event) bool {
+		m, ok := ev.Data.(storage.Message)
+		return ev.Type == chat.EventMessage && ok && !m.Outgoing
+	})
+	if code, stdout, stderr := parley(t, "--home", homeA, "read", idB); code != 0 || !strings.Contains(stdout, "marked 1 message read") {
+		t.Errorf("read: exit %d, %q %q", code, stdout, stderr)
+	}
+	if code, stdout, _ := parley(t, "--home", homeA, "conversations"); code != 0 || !regexp.MustCompile(`…\S+\s+0\s`).MatchString(stdout) {
+		t.Errorf("conversations after read: want 0 unread:\n%s", stdout)
+	}
+
+	file := filepath.Join(t.TempDir(), "bob.png")
+	var lastErr string
+	waitFor(t, "B's avatar saved", func() bool {
+		code, _, stderr := parley(t, "--home", homeA, "whois", idB, "--avatar", file)
+		if code != 0 && lastErr != stderr {
+			lastErr = stderr
+			t.Log(stderr)
+		}
+		return code == 0
+	})
+	if got, err := os.ReadFile(file); err != nil || len(got) == 0 || http.DetectContentType(got) != "image/png" {
+		t.Errorf("saved avatar: %d bytes, %v", len(got), err)
+	}
+	if code, _, stderr := parley(t, "--home", homeA, "whois", idB, "--avatar", file); code == 0 || !strings.Contains(stderr, "exists") {
+		t.Errorf("whois --avatar onto an existing file: exit %d, %q", code, stderr)
+	}
+
+	for _, args := range [][]string{{"group", "create", "climbers"}, {"group", "create", "hikers"}} {
+		if code, _, stderr := parley(t, append([]string{"--home", homeA}, args...)...); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	for _, args := range [][]string{{"group", "create", "climbers"}, {"group", "rename", "hikers", "climbers"}} {
+		code, _, stderr := parley(t, append([]string{"--home", homeA}, args...)...)
+		if code == 0 || !strings.Contains(stderr, `you already have a group named "climbers"`) {
+			t.Errorf("%s: exit %d, %q; want the name refused", strings.Join(args, " "), code, stderr)
+		}
+	}
+	if code, _, stderr := parley(t, "--home", homeA, "group", "rename", "climbers", "climbers"); code != 0 {
+		t.Errorf("renaming a group to its own name: %s", stderr)
 	}
 }

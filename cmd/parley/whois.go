@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,8 +14,9 @@ import (
 
 func (c *cli) whoisCommand() *cobra.Command {
 	var refresh, route bool
+	var avatar string
 	cmd := &cobra.Command{
-		Use:   "whois <peer> [--route]",
+		Use:   "whois <peer> [--route] [--avatar FILE]",
 		Short: "Look up a user's nickname, avatar and presence",
 		Long: `Look a user up by peer ID (or a contact's remark name): profile and
 presence come from what their node pushed to yours, from the DHT, or, when
@@ -23,12 +25,14 @@ it came from and how old it is. A user without a presence record is
 offline. --route adds how this node reaches the peer: the connection now
 (direct or relayed), and whether its addresses were last found in Parley's
 DHT or through its announcement on the public IPFS network (with --json the
-output is {"user": …, "route": …}).
+output is {"user": …, "route": …}). --avatar FILE saves the user's avatar
+to a new file.
 
 Examples:
   parley whois 12D3KooW...
   parley whois bob --refresh --json
-  parley whois bob --route`,
+  parley whois bob --route
+  parley whois bob --avatar bob.png`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client, err := c.client()
@@ -39,8 +43,19 @@ Examples:
 			if err != nil {
 				return err
 			}
+			if avatar != "" {
+				if err := saveAvatar(avatar, v); err != nil {
+					return err
+				}
+			}
 			if !route {
-				return c.output(v, func(w io.Writer) error { return printUser(w, v) })
+				return c.output(v, func(w io.Writer) error {
+					if err := printUser(w, v); err != nil || avatar == "" {
+						return err
+					}
+					_, err := fmt.Fprintf(w, "saved:     the avatar to %s\n", avatar)
+					return err
+				})
 			}
 			rt, err := client.Route(cmd.Context(), v.UserID.String())
 			if err != nil {
@@ -61,6 +76,7 @@ Examples:
 	}
 	cmd.Flags().BoolVar(&refresh, "refresh", false, "ask the DHT even when the cache is fresh")
 	cmd.Flags().BoolVar(&route, "route", false, "also show how this node reaches the peer and how it found it")
+	cmd.Flags().StringVar(&avatar, "avatar", "", "save the user's avatar to this file (refused if it exists)")
 	return cmd
 }
 
@@ -113,4 +129,23 @@ func printRoute(w io.Writer, r node.Route) {
 	for _, a := range r.FoundAddrs {
 		fmt.Fprintf(w, "  at:      %s\n", a)
 	}
+}
+
+// saveAvatar writes the user's avatar to a new file.
+func saveAvatar(path string, v chat.UserView) error {
+	if v.Profile == nil || len(v.Profile.Avatar) == 0 {
+		return fmt.Errorf("%s has no avatar to save", v.UserID)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("save avatar: %w", err)
+	}
+	if _, err := f.Write(v.Profile.Avatar); err != nil {
+		f.Close()
+		return fmt.Errorf("save avatar %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save avatar %s: %w", path, err)
+	}
+	return nil
 }

@@ -77,6 +77,10 @@ func (s *Server) postGroup(w http.ResponseWriter, r *http.Request) {
 		}
 		members = append(members, p)
 	}
+	if err := s.node.Chat().CheckGroupNameFree(body.Name, ""); err != nil {
+		s.fail(w, err)
+		return
+	}
 	g, err := s.node.Chat().CreateGroup(body.Name, members)
 	s.groupResult(w, g, err)
 }
@@ -107,6 +111,10 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	var body RenameGroupBody
 	if err := decodeBody(r, &body); err != nil {
+		s.fail(w, err)
+		return
+	}
+	if err := s.node.Chat().CheckGroupNameFree(body.Name, r.PathValue("group")); err != nil {
 		s.fail(w, err)
 		return
 	}

@@ -83,6 +83,7 @@ func (s *Server) routes() {
 		{pattern: "PATCH /v1/groups/{group}", handler: s.patchGroup},
 		{pattern: "DELETE /v1/groups/{group}", handler: s.deleteGroup},
 		{pattern: "POST /v1/groups/{group}/leave", handler: s.postGroupLeave},
+		{pattern: "POST /v1/groups/{group}/read", handler: s.postGroupRead},
 		{pattern: "GET /v1/groups/{group}/members", handler: s.getGroupMembers},
 		{pattern: "POST /v1/groups/{group}/members", handler: s.postGroupMember},
 		{pattern: "DELETE /v1/groups/{group}/members/{peer}", handler: s.deleteGroupMember},
@@ -90,7 +91,6 @@ func (s *Server) routes() {
 		{pattern: "DELETE /v1/groups/{group}/admins/{peer}", handler: s.deleteGroupAdmin},
 		{pattern: "POST /v1/groups/{group}/messages", handler: s.postGroupMessage, maxBody: maxSendBody},
 		{pattern: "GET /v1/groups/{group}/messages", handler: s.getGroupMessages},
-		{pattern: "POST /v1/groups/{group}/read", handler: s.postGroupRead},
 		{pattern: "GET /v1/group-invites", handler: s.getGroupInvites},
 		{pattern: "POST /v1/group-invites/{group}/{action}", handler: s.postGroupInviteAction},
 
