@@ -53,7 +53,7 @@ func Init(home Home, profile string, passphrase []byte) (InitResult, error) {
 		if err != nil {
 			return res, err
 		}
-		if profile == ProfileLocal {
+		if res.Profile == ProfileLocal {
 			if err := pinLocalPorts(&cfg); err != nil {
 				return res, err
 			}
