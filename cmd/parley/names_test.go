@@ -117,9 +117,15 @@ func TestContactsSetShowsWhatItKnows(t *testing.T) {
 	if _, err := b.Chat().SetPresence("busy", "climbing"); err != nil {
 		t.Fatal(err)
 	}
-	awaitFeed(t, sub, "A learns B's presence", func(ev chat.Event) bool {
-		p, ok := ev.Data.(chat.PresenceEvent)
-		return ev.Type == chat.EventPresence && ok && p.Presence.Note == "climbing"
+	var nick, presence bool
+	awaitFeed(t, sub, "A learns B's nickname and presence", func(ev chat.Event) bool {
+		switch d := ev.Data.(type) {
+		case chat.PresenceEvent:
+			presence = presence || d.Presence.Note == "climbing"
+		case chat.ProfileEvent:
+			nick = nick || d.Profile.Nickname == "Bob"
+		}
+		return nick && presence
 	})
 	code, stdout, stderr := parley(t, "--home", homeA, "contacts", "set", b.Host().ID().String(), "--label", "family")
 	if code != 0 || !strings.Contains(stdout, "Bob") || !strings.Contains(stdout, "busy (climbing)") {
