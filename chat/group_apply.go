@@ -245,7 +245,10 @@ func (in *inbound) keyedState(cur storage.Group, ss *pb.SignedState, st *pb.Grou
 
 // groupKey handles the key of a new epoch from the admin that started it,
 // with the state that started it: both are judged against the held chain
-// (keyedState).
+// (keyedState). It takes keys from peers that are not friends: an admin
+// that removes a member hands the new key to every other member, who need
+// not be its friends, so the chain alone decides (a kicked admin's rival
+// of its kick loses, rivalWins).
 func (in *inbound) groupKey(gk *pb.GroupKey) error {
 	in.res.ack(in.frame.Id, pb.Ack_OK, "")
 	st, signer, err := openState(gk.GetState())

@@ -69,20 +69,7 @@ func judgeState(tx *storage.Tx, g storage.Group, ss *pb.SignedState, st *pb.Grou
 		if stateHash(ss) == stateHash(curSS) {
 			return stateHeld, nil
 		}
-		if stateHash(ss) > stateHash(curSS) {
-			return stateOld, nil // the loser of a tie
-		}
-		prev, err := stateAt(tx, gid, version-1)
-		if errors.Is(err, ErrNotFound) {
-			return 0, fmt.Errorf("%w: a rival of version %d, with no state before it to judge it by", errRefusedState, version)
-		}
-		if err != nil {
-			return 0, err
-		}
-		if err := checkTransition(prev, st, signer); err != nil {
-			return 0, fmt.Errorf("%w: %w", errRefusedState, err)
-		}
-		return stateNext, nil
+		return judgeRival(tx, gid, signedBy{curSS, cur, ""}, signedBy{ss, st, signer})
 	case version == cur.GetVersion()+1:
 		if err := checkTransition(cur, st, signer); err != nil {
 			return 0, fmt.Errorf("%w: %w", errRefusedState, err)
@@ -93,6 +80,34 @@ func judgeState(tx *storage.Tx, g storage.Group, ss *pb.SignedState, st *pb.Grou
 		return 0, fmt.Errorf("%w: %w", errRefusedState, err)
 	}
 	return stateAhead, nil
+}
+
+// judgeRival decides a rival of the held state held, of the same version
+// (the order of rivalWins, against the held state before them both): the
+// loser is stateOld, a winner that is a valid change of that state
+// stateNext.
+func judgeRival(tx *storage.Tx, gid string, held, rival signedBy) (stateVerdict, error) {
+	version := rival.st.GetVersion()
+	prev, err := stateAt(tx, gid, version-1)
+	if errors.Is(err, ErrNotFound) {
+		if stateHash(rival.ss) > stateHash(held.ss) {
+			return stateOld, nil
+		}
+		return 0, fmt.Errorf("%w: a rival of version %d, with no state before it to judge it by", errRefusedState, version)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if _, held.signer, err = openState(held.ss); err != nil {
+		return 0, fmt.Errorf("held group state: %w", err)
+	}
+	if !rivalWins(prev, held, rival) {
+		return stateOld, nil // the loser of a tie
+	}
+	if err := checkTransition(prev, rival.st, rival.signer); err != nil {
+		return 0, fmt.Errorf("%w: %w", errRefusedState, err)
+	}
+	return stateNext, nil
 }
 
 // storeState stores a state judged stateNext as the group's current one

@@ -180,9 +180,10 @@ func checkTransition(cur, next *pb.GroupState, signer peer.ID) error {
 	return nil
 }
 
-// stateHash identifies a signed state, and orders concurrent ones: of two
-// states with the same version, every member keeps the one with the lower
-// hash, so that they all agree.
+// stateHash identifies a signed state, and orders concurrent ones of the
+// same rank: of two states with the same version whose signers neither
+// cuts nor outranks the other (rivalWins), every member keeps the one with
+// the lower hash, so that they all agree.
 func stateHash(ss *pb.SignedState) string {
 	h := sha256.Sum256(ss.GetState())
 	return hex.EncodeToString(h[:])
