@@ -37,8 +37,9 @@ func newAbuseTracker() *abuseTracker {
 	return &abuseTracker{peers: make(map[peer.ID]*strikeRecord), now: time.Now}
 }
 
-// strike records a violation by p and reports whether p is now banned.
-func (a *abuseTracker) strike(p peer.ID) bool {
+// strike records a violation by p. It returns when p's ban ends if p is
+// now banned, or zero.
+func (a *abuseTracker) strike(p peer.ID) time.Time {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
@@ -50,9 +51,23 @@ func (a *abuseTracker) strike(p peer.ID) bool {
 	r.count++
 	if r.count >= maxStrikes {
 		r.bannedUntil = now.Add(banTime)
-		return true
+		return r.bannedUntil
 	}
-	return false
+	return time.Time{}
+}
+
+// restore bans p until until, as a ban stored before a restart did; it
+// reports whether the ban is still running.
+func (a *abuseTracker) restore(p peer.ID, until time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	if !now.Before(until) {
+		return false
+	}
+	// first is set so that the record is forgotten once the ban is over.
+	a.peers[p] = &strikeRecord{count: maxStrikes, first: until.Add(-strikeWindow), bannedUntil: until}
+	return true
 }
 
 // banned reports whether p is cut off now; it forgets expired records.
@@ -118,31 +133,79 @@ func (s *Service) gated(h network.StreamHandler) network.StreamHandler {
 	}
 }
 
-// loadBlocked reads the blocked peers, hands the service's verdict to the
-// connection gater and closes what a blocked peer still has open (it may
-// have connected while the node started).
+// loadBlocked reads the blocked and banned peers, hands the service's
+// verdict to the connection gater and closes what a refused peer still has
+// open (it may have connected while the node started).
 func (s *Service) loadBlocked() error {
 	var contacts []storage.ContactInfo
 	if err := s.store.View(func(tx *storage.Tx) (err error) { contacts, err = tx.Contacts(); return }); err != nil {
 		return fmt.Errorf("chat: read blocked peers: %w", err)
 	}
-	var blocked []peer.ID
+	var refused []peer.ID
 	for _, c := range contacts {
 		if !c.Blocked {
 			continue
 		}
 		if p, err := peer.Decode(c.UserID); err == nil {
 			s.blocked.set(p, true)
-			blocked = append(blocked, p)
+			refused = append(refused, p)
 		}
 	}
+	banned, err := s.loadBans()
+	if err != nil {
+		return err
+	}
+	refused = append(refused, banned...)
 	if s.cfg.Gate != nil {
 		s.cfg.Gate(s.Refuses)
 	}
-	for _, p := range blocked {
+	for _, p := range refused {
 		s.cutOff(p)
 	}
 	return nil
+}
+
+// loadBans restores the stored bans that still run and deletes the
+// expired ones (and any that names no peer). It returns the banned peers.
+func (s *Service) loadBans() ([]peer.ID, error) {
+	var bans []storage.Ban
+	if err := s.store.View(func(tx *storage.Tx) (err error) { bans, err = tx.Bans(); return }); err != nil {
+		return nil, fmt.Errorf("chat: read bans: %w", err)
+	}
+	var banned []peer.ID
+	var gone []string
+	for _, b := range bans {
+		p, err := peer.Decode(b.Peer)
+		if err == nil && s.abuse.restore(p, b.Until) {
+			banned = append(banned, p)
+			continue
+		}
+		gone = append(gone, b.Peer)
+	}
+	if len(gone) == 0 {
+		return banned, nil
+	}
+	err := s.store.Update(func(tx *storage.Tx) error {
+		for _, p := range gone {
+			if err := tx.DeleteBan(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat: drop expired bans: %w", err)
+	}
+	return banned, nil
+}
+
+// storeBan keeps p's ban, so that it holds across a restart. A failure
+// leaves the ban in memory for this run.
+func (s *Service) storeBan(p peer.ID, until time.Time) {
+	err := s.store.Update(func(tx *storage.Tx) error { return tx.PutBan(storage.Ban{Peer: p.String(), Until: until}) })
+	if err != nil {
+		s.log.Warn("dm: store ban", "peer", p, "err", err)
+	}
 }
 
 // cutOff closes every connection to p.

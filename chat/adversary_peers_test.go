@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -205,4 +206,55 @@ func randomPeer(t *testing.T) peer.ID {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// A ban for garbage frames is stored: after a clean restart of the victim
+// the peer is still refused on every protocol, until the ban ends. A ban
+// that ended while the node was down is dropped at start.
+func TestBanSurvivesRestart(t *testing.T) { forTransports(t, testBanSurvivesRestart) }
+
+func testBanSurvivesRestart(t *testing.T, tr transport) {
+	b := newTestPeer(t, tr)
+	h := rawHost(t, tr)
+	oversized := binary.AppendUvarint(nil, MaxFrameSize+1)
+	for range maxStrikes {
+		sendRaw(t, h, b, oversized)
+	}
+	pollUntil(t, "the ban after three strikes", func() bool { return b.svc.abuse.banned(h.ID()) })
+	pollUntil(t, "the ban stored", func() bool {
+		var bans []storage.Ban
+		b.store.View(func(tx *storage.Tx) (err error) { bans, err = tx.Bans(); return })
+		return len(bans) == 1 && bans[0].Peer == h.ID().String()
+	})
+	b.stop()
+	expired := randomPeer(t)
+	db, err := storage.Open(b.dir, storage.Options{GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *storage.Tx) error {
+		return tx.PutBan(storage.Ban{Peer: expired.String(), Until: time.Now().Add(-time.Second)})
+	})
+	if err := errors.Join(err, db.Close()); err != nil {
+		t.Fatal(err)
+	}
+
+	b.start()
+	if !b.svc.Refuses(h.ID()) {
+		t.Fatal("a restarted victim accepts the peer it banned")
+	}
+	emptySync := []byte{0}
+	if ok, err := rawAnswered(t, h, b, SyncProtocol, emptySync); ok || !isReset(err) {
+		t.Fatalf("banned peer's sync stream after the restart: answered %v, %v; want a reset", ok, err)
+	}
+	if b.svc.Refuses(expired) {
+		t.Fatal("an expired ban refuses its peer")
+	}
+	var bans []storage.Ban
+	if err := b.store.View(func(tx *storage.Tx) (err error) { bans, err = tx.Bans(); return }); err != nil {
+		t.Fatal(err)
+	}
+	if len(bans) != 1 || bans[0].Peer != h.ID().String() {
+		t.Fatalf("stored bans after the restart: %+v, want only %s's", bans, h.ID())
+	}
 }

@@ -119,8 +119,9 @@ func (s *Service) refuse(st network.Stream, remote peer.ID, err error) {
 		return
 	}
 	s.log.Info("dm: peer broke the protocol", "peer", remote, "err", err)
-	if s.abuse.strike(remote) {
+	if until := s.abuse.strike(remote); !until.IsZero() {
 		s.log.Warn("dm: disconnecting abusive peer", "peer", remote, "for", banTime)
+		s.storeBan(remote, until)
 		if err := s.host.Network().ClosePeer(remote); err != nil {
 			s.log.Debug("dm: close abusive peer", "peer", remote, "err", err)
 		}

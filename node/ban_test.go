@@ -111,3 +111,44 @@ func TestBanHoldsOnEveryProtocol(t *testing.T) {
 		}
 	})
 }
+
+// A ban outlasts a clean restart of the node that imposed it: the
+// restarted node's gater refuses the banned peer and no protocol answers
+// it (before bans were stored, the restarted node let it in at once).
+func TestBanSurvivesRestart(t *testing.T) {
+	nodetest.Matrix(t, func(t *testing.T, tr nodetest.Transport) {
+		home := initHome(t, node.ProfileLocal)
+		a := nodetest.Start(t, tr, home)
+		h := hostileHost(t, tr.ListenAddr())
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := dialNode(ctx, t, tr, h, a); err != nil {
+			t.Fatal(err)
+		}
+		oversized := binary.AppendUvarint(nil, chat.MaxFrameSize+1)
+		for range 3 {
+			streamAnswered(ctx, h, a.Host().ID(), chat.DMProtocol, oversized)
+		}
+		pollUntil(t, 10*time.Second, func() bool {
+			return a.Host().Network().Connectedness(h.ID()) == network.NotConnected
+		})
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		h.Network().ClosePeer(a.Host().ID())
+		h.Peerstore().ClearAddrs(a.Host().ID())
+
+		a = nodetest.Start(t, tr, home)
+		if err := dialNode(ctx, t, tr, h, a); err == nil {
+			pollUntil(t, 5*time.Second, func() bool {
+				return a.Host().Network().Connectedness(h.ID()) == network.NotConnected
+			})
+		}
+		syncReq := []byte{0}
+		if answered, err := streamAnswered(ctx, h, a.Host().ID(), chat.SyncProtocol, syncReq); answered {
+			t.Fatal("after a restart, sync answered a banned peer")
+		} else {
+			t.Logf("banned peer's sync stream after the restart: %v", err)
+		}
+	})
+}

@@ -30,6 +30,8 @@ import "encoding/binary"
 //	pc/<peer>                         CachedRecord: another user's signed profile
 //	ps/<peer>                         CachedRecord: another user's signed presence
 //	bw/<peer>                         BlockWindow: the peer's last block (blocks.go)
+//	bn/<peer>                         Ban: the peer is refused until then (bans.go)
+//	s/owner                           peer ID of the node that owns the database (owner.go)
 const (
 	prefixContact     = "c/"
 	prefixRequest     = "r/"
