@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 )
@@ -70,5 +71,33 @@ func TestNewerSchemaRefused(t *testing.T) {
 	_, err = Open(dir, Options{})
 	if errors.Is(err, ErrLocked) {
 		t.Fatalf("lock leaked by refused open: %v", err)
+	}
+}
+
+// Bans are stored, listed and deleted by peer; a bad peer is refused.
+func TestBans(t *testing.T) {
+	db, _ := openTemp(t)
+	until := time.Now().Add(time.Minute).Round(0)
+	err := db.Update(func(tx *Tx) error {
+		if err := tx.PutBan(Ban{Peer: "a/b", Until: until}); err == nil {
+			t.Error("PutBan took a peer with a '/'")
+		}
+		if err := tx.PutBan(Ban{Peer: "p1", Until: until}); err != nil {
+			return err
+		}
+		return tx.PutBan(Ban{Peer: "p2", Until: until})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *Tx) error { return tx.DeleteBan("p1") }); err != nil {
+		t.Fatal(err)
+	}
+	var bans []Ban
+	if err := db.View(func(tx *Tx) (err error) { bans, err = tx.Bans(); return }); err != nil {
+		t.Fatal(err)
+	}
+	if len(bans) != 1 || bans[0].Peer != "p2" || !bans[0].Until.Equal(until) {
+		t.Fatalf("bans = %+v, want only p2 until %s", bans, until)
 	}
 }
