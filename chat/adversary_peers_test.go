@@ -12,6 +12,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
@@ -60,6 +61,11 @@ func testBanHoldsOnSync(t *testing.T, tr transport) {
 	}
 	// The strike is counted just after the stream is reset.
 	pollUntil(t, "the ban after three strikes", func() bool { return b.svc.abuse.banned(h.ID()) })
+	// The ban closes the peer's connections just after; a stream opened
+	// on one of them while it closes fails instead of being reset.
+	pollUntil(t, "the banned peer disconnected", func() bool {
+		return b.host.Network().Connectedness(h.ID()) == network.NotConnected
+	})
 	if ok, err := rawAnswered(t, h, b, SyncProtocol, emptySync); ok || !isReset(err) {
 		t.Fatalf("banned peer's sync stream: answered %v, %v; want a reset", ok, err)
 	}

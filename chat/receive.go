@@ -121,10 +121,10 @@ func (s *Service) refuse(st network.Stream, remote peer.ID, err error) {
 	s.log.Info("dm: peer broke the protocol", "peer", remote, "err", err)
 	if until := s.abuse.strike(remote); !until.IsZero() {
 		s.log.Warn("dm: disconnecting abusive peer", "peer", remote, "for", banTime)
-		s.storeBan(remote, until)
 		if err := s.host.Network().ClosePeer(remote); err != nil {
 			s.log.Debug("dm: close abusive peer", "peer", remote, "err", err)
 		}
+		s.storeBan(remote, until)
 	}
 }
 
