@@ -200,3 +200,14 @@ func TestReadAvatarAndGroupNames(t *testing.T) {
 		t.Errorf("renaming a group to its own name: %s", stderr)
 	}
 }
+
+// connect says which address carries the connection when it is not the
+// one given: an existing connection is not a success of that address.
+func TestConnectSaysWhichAddress(t *testing.T) {
+	homeA, _, _, b := friendPair(t) // connected over QUIC
+	bogus := "/ip4/127.0.0.1/tcp/1/p2p/" + b.Host().ID().String()
+	code, stdout, stderr := parley(t, "--home", homeA, "connect", bogus)
+	if code != 0 || !strings.Contains(stdout, "already connected to "+b.Host().ID().String()) || !strings.Contains(stdout, "/ip4/127.0.0.1/tcp/1 was not tried") {
+		t.Errorf("connect through an address that was not used: exit %d, %q %q", code, stdout, stderr)
+	}
+}

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/parley-im/parley/node"
+	"github.com/parley-im/parley/node/api"
 )
 
 func (c *cli) peersCommand() *cobra.Command {
@@ -69,12 +74,13 @@ Example:
 			if err != nil {
 				return err
 			}
+			before := connectedPeers(cmd.Context(), client)
 			pi, err := client.Connect(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			return c.output(pi, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "connected to %s via %s\n", pi.PeerID, pi.Addr)
+				_, err := fmt.Fprintln(w, connectReport(args[0], pi, before[pi.PeerID]))
 				return err
 			})
 		},
@@ -109,4 +115,30 @@ Example:
 			})
 		},
 	}
+}
+
+// connectedPeers are the peers connected now (none when the list fails:
+// it only words the report).
+func connectedPeers(ctx context.Context, client *api.Client) map[string]bool {
+	out := make(map[string]bool)
+	if peers, err := client.Peers(ctx); err == nil {
+		for _, p := range peers {
+			out[p.PeerID] = true
+		}
+	}
+	return out
+}
+
+// connectReport says how connect went, and which address carries the
+// connection when it is not the one given: an existing connection, or
+// another address of the peer that answered first.
+func connectReport(given string, pi node.PeerInfo, already bool) string {
+	addr, _, _ := strings.Cut(given, "/p2p/")
+	switch {
+	case !strings.HasPrefix(given, "/") || pi.Addr == addr:
+		return fmt.Sprintf("connected to %s via %s", pi.PeerID, pi.Addr)
+	case already:
+		return fmt.Sprintf("already connected to %s via %s; %s was not tried", pi.PeerID, pi.Addr, addr)
+	}
+	return fmt.Sprintf("connected to %s via %s, another address of the peer, not %s", pi.PeerID, pi.Addr, addr)
 }
