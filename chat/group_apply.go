@@ -40,8 +40,10 @@ func (s *Service) applyState(ss *pb.SignedState, from peer.ID) (bool, error) {
 		if verdict, err = judgeState(tx, cur, ss, st, signer); err != nil || verdict != stateNext {
 			return err
 		}
-		rec, err = storeState(tx, cur, ss, st, s.host.ID())
-		return err
+		if rec, err = storeState(tx, cur, ss, st, s.host.ID()); err != nil {
+			return err
+		}
+		return dropRemovedPosts(tx, cur, st, s.host.ID())
 	})
 	if err != nil {
 		return false, err
@@ -221,6 +223,9 @@ func (in *inbound) keyedState(cur storage.Group, ss *pb.SignedState, st *pb.Grou
 	case stateNext:
 		rec, err := storeState(in.tx, cur, ss, st, in.svc.host.ID())
 		if err != nil {
+			return false, err
+		}
+		if err := dropRemovedPosts(in.tx, cur, st, in.svc.host.ID()); err != nil {
 			return false, err
 		}
 		action := GroupChanged
