@@ -351,7 +351,8 @@ func (s *Service) exchangeSync(st network.Stream, gid string, p peer.ID, req *pb
 
 // syncedMessage checks a relayed message as the topic validator checks a
 // live one (memberAt): signed by its author, who was a member in the
-// message's epoch and, for an old epoch, still is. It stores it once.
+// message's epoch and, for an old epoch, still is. It stores it once,
+// unless its author is blocked (blockCheck): that one is skipped.
 func (s *Service) syncedMessage(gid string, sm *pb.SignedMessage) (storage.Message, bool, error) {
 	m, author, err := openMessage(sm)
 	if err != nil {
@@ -377,7 +378,10 @@ func (s *Service) syncedMessage(gid string, sm *pb.SignedMessage) (storage.Messa
 		return storage.Message{}, false, err
 	}
 	if !before {
-		if _, err := s.storeGroupMessage(gid, m, sm, author); err != nil {
+		_, err := s.storeGroupMessage(gid, m, sm, author)
+		if errors.Is(err, errBlockedAuthor) {
+			before = true // skipped, and the page goes on
+		} else if err != nil {
 			return storage.Message{}, false, err
 		}
 	}
@@ -456,6 +460,7 @@ func (s *Service) syncItems(remote peer.ID, req *pb.SyncRequest) ([]*pb.SyncItem
 	}
 	var items []*pb.SyncItem
 	err := s.store.View(func(tx *storage.Tx) error {
+		blocks := newBlockCheck(tx)
 		states, err := tx.GroupStatesAfter(gid, req.GetStateVersion(), MaxChainLength)
 		if err != nil {
 			return err
@@ -479,6 +484,11 @@ func (s *Service) syncItems(remote peer.ID, req *pb.SyncRequest) ([]*pb.SyncItem
 			for _, m := range msgs {
 				after, afterID = m.SentAt, m.ID
 				if m.Epoch < joinEpoch || sent == limit || !v.mayHaveWritten(m) {
+					continue
+				}
+				if refused, err := blocks.refuses(m.Sender, m.SentAt); err != nil {
+					return err
+				} else if refused {
 					continue
 				}
 				raw, err := tx.Proof(m.ConversationID, m.ID)

@@ -259,7 +259,11 @@ func (s *Service) readGroup(ctx context.Context, gid string, sub *pubsub.Subscri
 		}
 		switch body := tp.payload.GetBody().(type) {
 		case *pb.GroupPayload_Message:
-			if _, err := s.storeGroupMessage(gid, tp.message, body.Message, tp.from); err != nil {
+			_, err := s.storeGroupMessage(gid, tp.message, body.Message, tp.from)
+			switch {
+			case errors.Is(err, errBlockedAuthor):
+				s.log.Debug("group: message of a blocked author", "group", gid, "author", tp.from)
+			case err != nil:
 				s.log.Warn("group: store message", "group", gid, "err", err)
 			}
 		case *pb.GroupPayload_State:
@@ -271,7 +275,8 @@ func (s *Service) readGroup(ctx context.Context, gid string, sub *pubsub.Subscri
 }
 
 // storeGroupMessage stores a verified group message once, with its
-// signed form for history sync, and returns it as stored.
+// signed form for history sync, and returns it as stored. A message by a
+// blocked author (blockCheck) is not stored: errBlockedAuthor.
 func (s *Service) storeGroupMessage(gid string, m *pb.GroupMessage, sm *pb.SignedMessage, author peer.ID) (storage.Message, error) {
 	id, ok := idString(m.GetId())
 	if !ok {
@@ -308,6 +313,15 @@ func (s *Service) storeGroupMessage(gid string, m *pb.GroupMessage, sm *pb.Signe
 	}
 	var added bool
 	err = s.store.Update(func(tx *storage.Tx) error {
+		if !self {
+			refused, err := newBlockCheck(tx).refuses(msg.Sender, sentAt)
+			if err != nil {
+				return err
+			}
+			if refused {
+				return errBlockedAuthor
+			}
+		}
 		var err error
 		if added, err = tx.AddMessage(msg); err != nil || !added {
 			return err

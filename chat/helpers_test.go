@@ -33,6 +33,7 @@ type testPeer struct {
 	stopped  chan struct{} // closed by stop: ends the queue's reader
 	tr       transport
 	tweak    func(*Config) // changes the service's config at each start
+	topics   *topicTrace   // what GossipSub delivered, by publisher
 }
 
 // newTestPeer starts a messenger on tr.
@@ -62,7 +63,10 @@ func (p *testPeer) start() {
 	psCtx, psCancel := context.WithCancel(context.Background())
 	// As the node's GossipSub does (node.buildPubSub), a member sends its
 	// own messages to every peer on the topic, not only to its mesh.
-	ps, err := pubsub.NewGossipSub(psCtx, h, pubsub.WithFloodPublish(true))
+	if p.topics == nil {
+		p.topics = newTopicTrace()
+	}
+	ps, err := pubsub.NewGossipSub(psCtx, h, pubsub.WithFloodPublish(true), pubsub.WithRawTracer(p.topics))
 	if err != nil {
 		psCancel()
 		p.t.Fatal(err)
