@@ -27,6 +27,10 @@ type InitResult struct {
 // key would make its contacts and history belong to another peer ID.
 var ErrKeyMissing = errors.New("identity key missing")
 
+// ErrKeyMismatch means the home's identity key is not the key of the peer
+// whose contacts and history its database holds (a wrong backup restored).
+var ErrKeyMismatch = errors.New("identity key does not match the database")
+
 // Init prepares a home: the directory, config.toml for the profile (kept
 // if it exists; rewritten for the recorded profile, not the one asked
 // for, when a home that has a record lost its config), the record of the home's profile, the identity key (kept
@@ -103,6 +107,23 @@ func (h Home) CheckKeyForDatabase() error {
 	return fmt.Errorf("%w: %s has no identity.key, but its database %s holds the contacts and history of the identity that key was; "+
 		"put that identity.key back from a backup, or to start over as a new identity move %s away first",
 		ErrKeyMissing, h.Dir, h.DBPath(), h.DBPath())
+}
+
+// checkOwner records the key's peer ID as the owner of the home's database
+// when it has none (a new database, or one older than the record), and
+// fails with ErrKeyMismatch, saying what to do, when the database belongs
+// to another peer.
+func checkOwner(h Home, db *storage.DB, id string) error {
+	owner, err := db.ClaimOwner(id)
+	if err != nil {
+		return err
+	}
+	if owner == id {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is the key of peer %s, but the database %s holds the contacts and history of peer %s; "+
+		"put back the identity.key of %s (from a backup), or to start over as %s move %s away first",
+		ErrKeyMismatch, h.KeyPath(), id, h.DBPath(), owner, owner, id, h.DBPath())
 }
 
 func peerIDOf(key crypto.PrivKey) (string, error) {

@@ -136,6 +136,13 @@ func New(opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, n.store.Close)
+	id, err := peerIDOf(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOwner(opts.Home, n.store, id); err != nil {
+		return nil, err
+	}
 
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	relaySrc := newRelaySource(relays)

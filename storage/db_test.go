@@ -101,3 +101,27 @@ func TestBans(t *testing.T) {
 		t.Fatalf("bans = %+v, want only p2 until %s", bans, until)
 	}
 }
+
+// The first claim records the owner; later claims return it, whoever
+// claims, and it survives a reopen.
+func TestClaimOwner(t *testing.T) {
+	db, dir := openTemp(t)
+	if o, err := db.Owner(); err != nil || o != "" {
+		t.Fatalf("owner of a new database = %q, %v; want none", o, err)
+	}
+	if o, err := db.ClaimOwner("peerA"); err != nil || o != "peerA" {
+		t.Fatalf("first claim = %q, %v; want peerA", o, err)
+	}
+	if o, err := db.ClaimOwner("peerB"); err != nil || o != "peerA" {
+		t.Fatalf("second claim = %q, %v; want peerA", o, err)
+	}
+	db.Close()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if o, err := db.Owner(); err != nil || o != "peerA" {
+		t.Fatalf("owner after reopen = %q, %v; want peerA", o, err)
+	}
+}
