@@ -14,16 +14,8 @@ var ownerKey = []byte("s/owner")
 // (a new database, or one from before owners were recorded).
 func (d *DB) Owner() (string, error) {
 	var owner string
-	err := d.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(ownerKey)
-		if isNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		v, err := item.ValueCopy(nil)
-		owner = string(v)
+	err := d.db.View(func(txn *badger.Txn) (err error) {
+		owner, err = readOwner(txn)
 		return err
 	})
 	if err != nil {
@@ -45,20 +37,29 @@ func (d *DB) ClaimOwner(id string) (string, error) {
 	}
 	err = d.Update(func(tx *Tx) error {
 		// Read again inside the write: the writer serializes writes.
-		item, err := tx.txn.Get(ownerKey)
-		if isNotFound(err) {
-			owner = id
-			return tx.txn.Set(ownerKey, []byte(id))
-		}
-		if err != nil {
+		cur, err := readOwner(tx.txn)
+		if err != nil || cur != "" {
+			owner = cur
 			return err
 		}
-		v, err := item.ValueCopy(nil)
-		owner = string(v)
-		return err
+		owner = id
+		return tx.txn.Set(ownerKey, []byte(id))
 	})
 	if err != nil {
 		return "", fmt.Errorf("record database owner: %w", err)
 	}
 	return owner, nil
+}
+
+// readOwner reads the recorded owner in txn; "" when none is recorded.
+func readOwner(txn *badger.Txn) (string, error) {
+	item, err := txn.Get(ownerKey)
+	if isNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	v, err := item.ValueCopy(nil)
+	return string(v), err
 }
