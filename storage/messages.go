@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"time"
@@ -211,9 +210,9 @@ func (tx *Tx) History(conv, before string, limit int) ([]Message, string, error)
 	prefix := messagePrefix(conv)
 	var start []byte
 	if before != "" {
-		suffix, err := hex.DecodeString(before)
-		if err != nil || len(suffix) < 8 {
-			return nil, "", fmt.Errorf("%w: history cursor %q", ErrBadCursor, before)
+		suffix, err := decodeCursor(before)
+		if err != nil {
+			return nil, "", err
 		}
 		start = join(prefix, suffix)
 	}
@@ -221,7 +220,7 @@ func (tx *Tx) History(conv, before string, limit int) ([]Message, string, error)
 	var lastKey []byte
 	err := tx.scanMessages(prefix, start, true, func(k []byte, m Message) (bool, error) {
 		if start != nil && string(k) == string(start) {
-			return true, nil // the cursor itself was on the previous page
+			return true, nil // the cursor's message (a short ID) was on the previous page
 		}
 		if len(out) == limit {
 			return false, nil
@@ -235,7 +234,7 @@ func (tx *Tx) History(conv, before string, limit int) ([]Message, string, error)
 	}
 	next := ""
 	if len(out) == limit {
-		next = hex.EncodeToString(lastKey[len(prefix):])
+		next = encodeCursor(lastKey[len(prefix):])
 	}
 	return out, next, nil
 }
