@@ -196,7 +196,7 @@ func groupNotices(prev, cur chat.GroupView, action string, names peerNames) []st
 		out = append(out, "the group was deleted here")
 	}
 	if prev.GroupName != cur.GroupName {
-		out = append(out, fmt.Sprintf("the group was renamed to %s", oneLine(cur.GroupName, 40)))
+		out = append(out, fmt.Sprintf("the group was renamed from %s to %s", oneLine(prev.GroupName, 40), oneLine(cur.GroupName, 40)))
 	}
 	before := make(map[string]storage.GroupMember, len(prev.Members))
 	for _, m := range prev.Members {

@@ -108,7 +108,7 @@ func TestChatShowsGroupNotices(t *testing.T) {
 	waitFor(t, "the removal notice", func() bool { return strings.Contains(s.out.String(), "left or was removed") })
 	out := s.close(t)
 	short := shortPeer(b.Host().ID().String())
-	for _, want := range []string{"* bobby (" + short + ") is now admin", "* the group was renamed to crag rats", "* bobby (" + short + ") left or was removed"} {
+	for _, want := range []string{"* bobby (" + short + ") is now admin", "* the group was renamed from climbers to crag rats", "* bobby (" + short + ") left or was removed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("group chat does not say %q:\n%s", want, out)
 		}

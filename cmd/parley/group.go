@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -243,16 +242,13 @@ func (c *cli) groupHistoryCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			page, err := client.GroupHistory(cmd.Context(), args[0], before, limit)
+			page, err := loadGroupPage(cmd.Context(), client, args[0], before, limit)
 			if err != nil {
 				return err
 			}
-			page.Next = olderCursor(cmd.Context(), page.Next, func(ctx context.Context, before string) (chat.HistoryPage, error) {
-				return client.GroupHistory(ctx, args[0], before, 1)
-			})
-			return c.output(page, func(w io.Writer) error {
+			return c.output(page.HistoryPage, func(w io.Writer) error {
 				names := loadPeerNames(cmd.Context(), client)
-				return printPage(w, page, "parley group history "+args[0], &names)
+				return printGroupPage(w, page, "parley group history "+args[0], names)
 			})
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/parley-im/parley/chat"
 	"github.com/parley-im/parley/storage"
@@ -123,4 +124,23 @@ func (c *Client) MarkGroupRead(ctx context.Context, group string) (int, error) {
 	var out ReadResult
 	err := c.do(ctx, http.MethodPost, groupPath(group)+"/read", nil, &out)
 	return out.Marked, err
+}
+
+// GroupNotices returns a group's changes signed from from to to (a zero
+// time leaves that side open), oldest first.
+func (c *Client) GroupNotices(ctx context.Context, group string, from, to time.Time) ([]chat.GroupNotice, error) {
+	q := url.Values{}
+	if !from.IsZero() {
+		q.Set("from", from.UTC().Format(time.RFC3339Nano))
+	}
+	if !to.IsZero() {
+		q.Set("to", to.UTC().Format(time.RFC3339Nano))
+	}
+	path := groupPath(group) + "/notices"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var out []chat.GroupNotice
+	err := c.do(ctx, http.MethodGet, path, nil, &out)
+	return out, err
 }

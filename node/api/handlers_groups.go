@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -249,4 +250,42 @@ func (s *Server) postGroupInviteAction(w http.ResponseWriter, r *http.Request) {
 	}
 	g, err := act(r.PathValue("group"))
 	s.groupResult(w, g, err)
+}
+
+// getGroupNotices answers with the group's changes signed within
+// ?from&to (RFC 3339 times; either may be left out), oldest first.
+func (s *Server) getGroupNotices(w http.ResponseWriter, r *http.Request) {
+	if !s.resolveGroupParam(w, r) {
+		return
+	}
+	from, err := timeParam(r, "from")
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	to, err := timeParam(r, "to")
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	ns, err := s.node.Chat().GroupNotices(r.PathValue("group"), from, to)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.ok(w, nonNil(ns))
+}
+
+// timeParam reads an optional RFC 3339 time from the query; absent is
+// the zero time.
+func timeParam(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, errorf(http.StatusBadRequest, CodeBadRequest, name+" must be an RFC 3339 time")
+	}
+	return t, nil
 }

@@ -91,6 +91,7 @@ func (s *Server) routes() {
 		{pattern: "DELETE /v1/groups/{group}/admins/{peer}", handler: s.deleteGroupAdmin},
 		{pattern: "POST /v1/groups/{group}/messages", handler: s.postGroupMessage, maxBody: maxSendBody},
 		{pattern: "GET /v1/groups/{group}/messages", handler: s.getGroupMessages},
+		{pattern: "GET /v1/groups/{group}/notices", handler: s.getGroupNotices},
 		{pattern: "GET /v1/group-invites", handler: s.getGroupInvites},
 		{pattern: "POST /v1/group-invites/{group}/{action}", handler: s.postGroupInviteAction},
 
