@@ -231,6 +231,11 @@ func (n *Node) Connect(ctx context.Context, addr string) (PeerInfo, error) {
 		}
 		return PeerInfo{}, fmt.Errorf("%w: %s: %v", ErrUnreachable, ai.ID, err)
 	}
+	if len(ai.Addrs) == 1 {
+		if err := n.checkGivenAddr(ctx, ai.ID, ai.Addrs[0]); err != nil {
+			return PeerInfo{}, err
+		}
+	}
 	pi, ok := n.peerInfo(ai.ID)
 	if !ok {
 		return PeerInfo{}, fmt.Errorf("%w: %s: connection closed right after it opened", ErrUnreachable, ai.ID)

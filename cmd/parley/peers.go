@@ -130,15 +130,16 @@ func connectedPeers(ctx context.Context, client *api.Client) map[string]bool {
 }
 
 // connectReport says how connect went, and which address carries the
-// connection when it is not the one given: an existing connection, or
-// another address of the peer that answered first.
+// connection when it is not the one given (which the node checked answers):
+// an existing connection, or another address of the peer that answered
+// first.
 func connectReport(given string, pi node.PeerInfo, already bool) string {
 	addr, _, _ := strings.Cut(given, "/p2p/")
 	switch {
 	case !strings.HasPrefix(given, "/") || pi.Addr == addr:
 		return fmt.Sprintf("connected to %s via %s", pi.PeerID, pi.Addr)
 	case already:
-		return fmt.Sprintf("already connected to %s via %s; %s was not tried", pi.PeerID, pi.Addr, addr)
+		return fmt.Sprintf("already connected to %s via %s; %s answers too", pi.PeerID, pi.Addr, addr)
 	}
-	return fmt.Sprintf("connected to %s via %s, another address of the peer, not %s", pi.PeerID, pi.Addr, addr)
+	return fmt.Sprintf("connected to %s via %s, another address of the peer; %s answers too", pi.PeerID, pi.Addr, addr)
 }
