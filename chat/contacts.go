@@ -90,10 +90,15 @@ func (s *Service) UpdateContact(p peer.ID, u ContactUpdate) (storage.ContactInfo
 	return c, nil
 }
 
-// RemoveContact ends a friendship on this side. A blocked peer stays
-// blocked.
+// RemoveContact ends a friendship on both sides: the peer is told (an
+// UNFRIEND response through the outbox), and messages still queued for it
+// fail ("no longer friends"). A blocked peer stays blocked. Befriending
+// again takes a new request that the other user accepts.
 func (s *Service) RemoveContact(p peer.ID) error {
-	var c storage.ContactInfo
+	var (
+		c      storage.ContactInfo
+		failed []ReceiptEvent
+	)
 	err := s.store.Update(func(tx *storage.Tx) error {
 		var err error
 		c, err = tx.Contact(p.String())
@@ -101,6 +106,12 @@ func (s *Service) RemoveContact(p peer.ID) error {
 			return fmt.Errorf("%w: %s is not a contact", ErrNotFound, p)
 		}
 		if err != nil {
+			return err
+		}
+		if failed, err = failQueuedMessages(tx, p.String()); err != nil {
+			return err
+		}
+		if err := s.queueUnfriend(tx, p.String()); err != nil {
 			return err
 		}
 		c.Friend = false
@@ -114,6 +125,10 @@ func (s *Service) RemoveContact(p peer.ID) error {
 	}
 	s.host.ConnManager().Unprotect(p, friendTag)
 	s.publish(EventContact, ContactEvent{Action: ContactRemoved, Contact: c})
+	for _, ev := range failed {
+		s.publish(EventReceipt, ev)
+	}
+	s.wake(p)
 	return nil
 }
 

@@ -164,6 +164,9 @@ func (in *inbound) friendResponse(r *pb.FriendResponse) error {
 	if !ok {
 		return fmt.Errorf("%w: bad request id in a response", errViolation)
 	}
+	if r.GetDecision() == pb.FriendResponse_UNFRIEND {
+		return in.unfriended()
+	}
 	req, err := in.tx.Request(reqID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil // nothing we know of: an answer to a deleted request

@@ -156,6 +156,8 @@ type received struct {
 	events  []Event
 	queued  bool
 	protect bool
+	// unprotect: the sender ended our friendship (unfriend.go).
+	unprotect bool
 	// presenceSeen: the sender pushed its presence (presence_push.go).
 	presenceSeen bool
 	// held: a frame of this stream was answered BUSY (flood.go).
@@ -186,6 +188,9 @@ func (r *received) announce(s *Service, remote peer.ID) {
 	if r.protect {
 		s.host.ConnManager().Protect(remote, friendTag)
 		s.rememberAddrs(remote)
+	}
+	if r.unprotect {
+		s.host.ConnManager().Unprotect(remote, friendTag)
 	}
 	if r.queued {
 		s.wake(remote)

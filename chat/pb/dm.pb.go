@@ -143,6 +143,9 @@ const (
 	FriendResponse_REJECT FriendResponse_Decision = 1
 	// The sender of the request withdraws it.
 	FriendResponse_CANCEL FriendResponse_Decision = 2
+	// The sender removed the receiver as a friend: the friendship ends on
+	// both sides. request_id is a fresh id, not a request's.
+	FriendResponse_UNFRIEND FriendResponse_Decision = 3
 )
 
 // Enum value maps for FriendResponse_Decision.
@@ -151,11 +154,13 @@ var (
 		0: "ACCEPT",
 		1: "REJECT",
 		2: "CANCEL",
+		3: "UNFRIEND",
 	}
 	FriendResponse_Decision_value = map[string]int32{
-		"ACCEPT": 0,
-		"REJECT": 1,
-		"CANCEL": 2,
+		"ACCEPT":   0,
+		"REJECT":   1,
+		"CANCEL":   2,
+		"UNFRIEND": 3,
 	}
 )
 
@@ -772,18 +777,19 @@ const file_chat_pb_dm_proto_rawDesc = "" +
 	"\rFriendRequest\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x1d\n" +
 	"\n" +
-	"created_at\x18\x02 \x01(\x03R\tcreatedAt\"\x9f\x01\n" +
+	"created_at\x18\x02 \x01(\x03R\tcreatedAt\"\xad\x01\n" +
 	"\x0eFriendResponse\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\fR\trequestId\x12>\n" +
-	"\bdecision\x18\x02 \x01(\x0e2\".parley.dm.FriendResponse.DecisionR\bdecision\".\n" +
+	"\bdecision\x18\x02 \x01(\x0e2\".parley.dm.FriendResponse.DecisionR\bdecision\"<\n" +
 	"\bDecision\x12\n" +
 	"\n" +
 	"\x06ACCEPT\x10\x00\x12\n" +
 	"\n" +
 	"\x06REJECT\x10\x01\x12\n" +
 	"\n" +
-	"\x06CANCEL\x10\x02\"&\n" +
+	"\x06CANCEL\x10\x02\x12\f\n" +
+	"\bUNFRIEND\x10\x03\"&\n" +
 	"\fPresencePush\x12\x16\n" +
 	"\x06record\x18\x01 \x01(\fR\x06recordB%Z#github.com/parley-im/parley/chat/pbb\x06proto3"
 
