@@ -39,8 +39,7 @@ func (c *cli) keyPassphrase(home node.Home, file string) ([]byte, error) {
 	if !ok || !isTerminal(tty) {
 		return nil, nil
 	}
-	fmt.Fprintf(c.stderr, "passphrase for %s: ", home.KeyPath())
-	pass, err = readHidden(tty)
+	pass, err = readHidden(tty, func() { fmt.Fprintf(c.stderr, "passphrase for %s: ", home.KeyPath()) })
 	fmt.Fprintln(c.stderr)
 	return pass, err
 }

@@ -17,9 +17,11 @@ func isTerminal(f *os.File) bool {
 	return termios(f, syscall.TCGETS, &t) == nil
 }
 
-// readHidden reads one line from the terminal f without echoing it, as a
-// passphrase prompt does, and restores the terminal afterwards.
-func readHidden(f *os.File) ([]byte, error) {
+// readHidden turns echo off on the terminal f, shows the prompt, reads one
+// line and restores the terminal. Echo goes off before the prompt shows,
+// as sudo does it: a passphrase typed the moment the prompt appears would
+// otherwise be echoed.
+func readHidden(f *os.File, prompt func()) ([]byte, error) {
 	var old syscall.Termios
 	if err := termios(f, syscall.TCGETS, &old); err != nil {
 		return nil, fmt.Errorf("read passphrase: %w", err)
@@ -30,6 +32,7 @@ func readHidden(f *os.File) ([]byte, error) {
 		return nil, fmt.Errorf("read passphrase: %w", err)
 	}
 	defer termios(f, syscall.TCSETS, &old) // best effort: the line is read
+	prompt()
 	var line []byte
 	b := make([]byte, 1)
 	for {

@@ -11,6 +11,6 @@ import (
 // built for Linux; elsewhere give it by PARLEY_PASSPHRASE or a file.
 func isTerminal(*os.File) bool { return false }
 
-func readHidden(*os.File) ([]byte, error) {
+func readHidden(*os.File, func()) ([]byte, error) {
 	return nil, errors.New("read passphrase: no terminal support on this system")
 }
