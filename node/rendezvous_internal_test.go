@@ -22,9 +22,16 @@ func (noRoute) FindPeer(context.Context, peer.ID) (peer.AddrInfo, error) {
 	return peer.AddrInfo{}, routing.ErrNotFound
 }
 
-func loopbackHost(t *testing.T) host.Host {
+// loopbackListen is the one listen address of each transport the internal
+// tests run on (they cannot use nodetest, which imports this package).
+var loopbackListen = map[string]string{
+	"quic": "/ip4/127.0.0.1/udp/0/quic-v1",
+	"tcp":  "/ip4/127.0.0.1/tcp/0",
+}
+
+func loopbackHost(t *testing.T, listen string) host.Host {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	h, err := libp2p.New(libp2p.ListenAddrStrings(listen))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +44,18 @@ func loopbackHost(t *testing.T) host.Host {
 // without the rendezvous the lookup fails with ErrPeerNotFound.
 func TestPeerRouterFindsAnnouncedPeer(t *testing.T) {
 	t.Parallel()
+	for name, listen := range loopbackListen {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testPeerRouterFindsAnnouncedPeer(t, listen)
+		})
+	}
+}
+
+func testPeerRouterFindsAnnouncedPeer(t *testing.T, listen string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv := loopbackHost(t)
+	srv := loopbackHost(t, listen)
 	srvDHT, err := dht.New(srv, dht.Mode(dht.ModeServer))
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +70,7 @@ func TestPeerRouterFindsAnnouncedPeer(t *testing.T) {
 		t.Cleanup(func() { a.close() })
 		return a
 	}
-	hA, hB := loopbackHost(t), loopbackHost(t)
+	hA, hB := loopbackHost(t, listen), loopbackHost(t, listen)
 	aminoA, aminoB := join(hA), join(hB)
 	rdvB := &rendezvous{amino: aminoB, host: hB}
 	for err := rdvB.announce(ctx); err != nil; err = rdvB.announce(ctx) {
